@@ -397,7 +397,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         )[0].text
         if guard.longest_copied_span(generated).length < 40:
             break
-    generated = generated.rstrip() + "\n"
+    generated = whole_lines(generated)
     real_first = random.Random(seed).random() < 0.5
     passages = [excerpt.text, generated] if real_first else [generated, excerpt.text]
     for i, text in enumerate(passages, 1):
@@ -414,6 +414,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 # -- helpers -------------------------------------------------------------------------------
+def whole_lines(passage: str) -> str:
+    """Drop a cut-off last line and a dangling speaker heading: end the way real passages do."""
+    lines = passage.split("\n") if passage.endswith("\n") else passage.split("\n")[:-1]
+    while lines and (not lines[-1].strip() or lines[-1].endswith(":")):
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
 def models_dir_of(args: argparse.Namespace) -> Path:
     return args.models_dir or get_settings().models_dir
 

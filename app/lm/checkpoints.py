@@ -73,7 +73,7 @@ def read_header(path: str | Path) -> tuple[ModelInfo, list[str]]:
         known = {f.name for f in fields(ModelInfo)}
         info = ModelInfo(**{k: v for k, v in header["info"].items() if k in known})
         vocabulary = list(header["vocabulary"])
-    except (KeyError, TypeError, json.JSONDecodeError) as error:
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
         raise CheckpointError(
             f"{path}: not a Real or RNN? checkpoint (bad metadata: {error})"
         ) from None
@@ -95,7 +95,15 @@ def load_checkpoint(path: str | Path) -> Generator:
         return loader(arrays, info, vocabulary)
     except CheckpointError:
         raise
-    except (SafetensorError, OSError, ValueError, KeyError, IndexError) as error:
+    except (
+        SafetensorError,
+        OSError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+    ) as error:
         raise CheckpointError(f"{path}: corrupt checkpoint ({error})") from None
 
 
@@ -114,6 +122,8 @@ def resolve_checkpoint(name_or_path: str, models_dir: str | Path) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
+    if "/" in name_or_path or name_or_path.endswith(SUFFIX):
+        raise CheckpointError(f"{name_or_path}: no such checkpoint file")
     available = (
         ", ".join(p.name.removesuffix(SUFFIX) for p in find_checkpoints(models_dir)) or "none"
     )
@@ -125,3 +135,11 @@ def _register_builtin_loaders() -> None:
         from app.lm.ngram import load_ngram_from_arrays
 
         register_loader("ngram", load_ngram_from_arrays)
+    if "rnn" not in _LOADERS:
+
+        def load_rnn(arrays: dict[str, np.ndarray], info: ModelInfo, vocabulary: list[str]):
+            from app.lm.rnn import load_rnn_from_arrays  # torch loads only when an RNN does
+
+            return load_rnn_from_arrays(arrays, info, vocabulary)
+
+        register_loader("rnn", load_rnn)

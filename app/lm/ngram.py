@@ -309,7 +309,8 @@ class NGramModel(Generator):
                 start = positions - k
                 context = np.full(T, -1, dtype=np.int64)
                 ok = start >= 0
-                context[ok] = grams[k - 1][start[ok]]
+                if ok.any():  # a text shorter than k tokens has no k-gram ids at all
+                    context[ok] = grams[k - 1][start[ok]]
             available = positions >= k  # a context of length k exists before position t
             seen = context >= 0
             seen[seen] = self.denominator[k][context[seen]] > 0
