@@ -1,0 +1,360 @@
+"""Character-level recurrent language models: token embedding, L recurrent layers, output layer.
+
+The lecture's (Elman) RNN, for each character x_t of the text:
+
+    h_t = sigmoid(W_xh x_t + W_hh h_{t-1} + b_h)         (tanh as an option)
+    y_t = W_hy h_t + b_y
+    p(next character | x_1 .. x_t) = softmax(y_t)
+
+`elman` is written out here with an explicit loop over time so it is exactly that formula; `lstm`
+and `gru` use torch.nn.LSTM / torch.nn.GRU so cuDNN runs them on a GPU. Every cell shares the same
+embedding (x_t is row x_t of `embedding.weight`) and output layer (`W_hy`, `b_y`).
+
+Parameter names in a checkpoint (so a numpy re-implementation can load the same weights):
+    embedding.weight          (V, E)   the vector x_t of each character
+    rnn.layers.{l}.W_xh       (H, E)   elman; layer l > 0 reads the layer below: (H, H)
+    rnn.layers.{l}.W_hh       (H, H)   elman
+    rnn.layers.{l}.b_h        (H,)     elman
+    rnn.weight_ih_l{l}, rnn.weight_hh_l{l}, rnn.bias_ih_l{l}, rnn.bias_hh_l{l}
+                                       lstm / gru, torch's names and gate order
+    W_hy                      (V, H)   absent when tied: then W_hy is embedding.weight
+    b_y                       (V,)
+Weights are stored as float16 (or bfloat16 as its uint16 bit pattern) and loaded back to float32.
+
+Every text is read as if it followed a line break (START), as the corpus's speeches do, so the
+first character is predicted from a real context rather than from nothing.
+"""
+
+import contextlib
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from app.lm.base import Generator, ModelInfo, Surprisal
+from app.lm.ngram import UNKNOWN, NGramConfig, build_vocabulary
+
+Cell = Literal["elman", "lstm", "gru"]
+CELLS: tuple[str, ...] = ("elman", "lstm", "gru")
+NONLINEARITIES: tuple[str, ...] = ("sigmoid", "tanh")
+WEIGHT_DTYPES: tuple[str, ...] = ("float16", "bfloat16", "float32")
+START = "\n"  # the imaginary character before every text
+SCORING_CHUNK = 2048  # characters per forward pass when scoring a long text
+
+# The hidden state of all layers: (L, B, H), or the pair (h, c) of them for the LSTM.
+Hidden = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+class RNNError(ValueError):
+    """A bad architecture, text or checkpoint; the message says which."""
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    cell: Cell = "lstm"  # lstm learns long-range structure best; elman is the lecture's
+    nonlinearity: str = "sigmoid"  # elman only: the lecture's sigmoid, or tanh
+    embedding_size: int = 64  # E: characters are few, a small vector each is plenty
+    hidden_size: int = 512  # H: the memory; char-rnn's Shakespeare model used 512
+    layers: int = 2  # L stacked recurrent layers (char-rnn: 2 or 3)
+    dropout: float = 0.2  # on the input, between layers and before the output; 0 = off
+    tie_weights: bool = False  # W_hy = embedding.weight (needs embedding_size == hidden_size)
+
+    def validated(self) -> "RNNConfig":
+        if self.cell not in CELLS:
+            raise RNNError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
+        if self.nonlinearity not in NONLINEARITIES:
+            raise RNNError(f"nonlinearity must be sigmoid or tanh, got {self.nonlinearity!r}")
+        for name in ("embedding_size", "hidden_size", "layers"):
+            if not 1 <= getattr(self, name) <= 8192:
+                raise RNNError(f"{name} must be between 1 and 8192, got {getattr(self, name)}")
+        if not 0 <= self.dropout < 1:
+            raise RNNError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.tie_weights and self.embedding_size != self.hidden_size:
+            raise RNNError(
+                "tied weights need embedding size == hidden size, "
+                f"got {self.embedding_size} and {self.hidden_size}"
+            )
+        return self
+
+    def parameters_dict(self) -> dict:
+        """The architecture as a checkpoint records it (the nonlinearity only where it applies)."""
+        values = asdict(self)
+        if self.cell != "elman":
+            values.pop("nonlinearity")
+        return values
+
+    @classmethod
+    def from_parameters(cls, parameters: dict) -> "RNNConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in parameters.items() if k in known}).validated()
+
+
+# -- the network -----------------------------------------------------------------------------
+class ElmanLayer(nn.Module):
+    """One layer of h_t = f(W_xh x_t + W_hh h_{t-1} + b_h), f = sigmoid or tanh."""
+
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str):
+        super().__init__()
+        bound = 1 / math.sqrt(hidden_size)  # torch.nn.RNN's initialisation
+        self.W_xh = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-bound, bound))
+        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-bound, bound))
+        self.b_h = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
+        self.nonlinearity = nonlinearity
+        self.f = torch.sigmoid if nonlinearity == "sigmoid" else torch.tanh
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, T, I), h: (B, H) -> every h_t (B, T, H) and the last one (B, H)."""
+        # W_xh x_t + b_h for all t in one matmul; only W_hh h_{t-1} has to wait for the last step.
+        from_input = F.linear(x, self.W_xh, self.b_h)  # (B, T, H)
+        outputs = []
+        for t in range(x.shape[1]):
+            h = self.f(from_input[:, t] + F.linear(h, self.W_hh))  # (B, H)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), h
+
+
+class ElmanRNN(nn.Module):
+    """Stacked Elman layers with the calling convention of torch.nn.GRU (batch first)."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, layers: int, nonlinearity: str, dropout: float
+    ):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.layers = nn.ModuleList(
+            ElmanLayer(input_size if i == 0 else hidden_size, hidden_size, nonlinearity)
+            for i in range(layers)
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(
+        self, x: torch.Tensor, hidden: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, T, E), hidden: (L, B, H) or None for h_0 = 0 -> (B, T, H), (L, B, H)."""
+        if hidden is None:
+            hidden = x.new_zeros(len(self.layers), x.shape[0], self.hidden_size)
+        last = []
+        for i, layer in enumerate(self.layers):
+            if i > 0:
+                x = self.dropout(x)
+            x, h = layer(x, hidden[i])
+            last.append(h)
+        return x, torch.stack(last)
+
+
+class CharRNN(nn.Module):
+    """Embedding -> L recurrent layers -> W_hy h_t + b_y: logits for the next character."""
+
+    def __init__(self, config: RNNConfig, vocab_size: int):
+        super().__init__()
+        config = config.validated()
+        self.config = config
+        E, H, L = config.embedding_size, config.hidden_size, config.layers
+        self.embedding = nn.Embedding(vocab_size, E)
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)  # small: it may double as W_hy
+        self.dropout = nn.Dropout(config.dropout)
+        between = config.dropout if L > 1 else 0.0  # torch warns about dropout with one layer
+        if config.cell == "elman":
+            self.rnn: nn.Module = ElmanRNN(E, H, L, config.nonlinearity, between)
+        elif config.cell == "lstm":
+            self.rnn = nn.LSTM(E, H, L, dropout=between, batch_first=True)
+        else:
+            self.rnn = nn.GRU(E, H, L, dropout=between, batch_first=True)
+        if config.tie_weights:
+            self.W_hy = self.embedding.weight  # the same Parameter under two names
+        else:
+            bound = 1 / math.sqrt(H)
+            self.W_hy = nn.Parameter(torch.empty(vocab_size, H).uniform_(-bound, bound))
+        self.b_y = nn.Parameter(torch.zeros(vocab_size))
+
+    def forward(
+        self, tokens: torch.Tensor, hidden: Hidden | None = None
+    ) -> tuple[torch.Tensor, Hidden]:
+        """tokens: (B, T) ids, hidden from the previous call or None -> logits (B, T, V), hidden."""
+        x = self.dropout(self.embedding(tokens))  # (B, T, E)
+        out, hidden = self.rnn(x, hidden)  # (B, T, H)
+        logits = F.linear(self.dropout(out), self.W_hy, self.b_y)  # (B, T, V)
+        return logits, hidden
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())  # tied weights count once
+
+
+def map_hidden(hidden: Hidden, fn) -> Hidden:
+    """Apply fn to the hidden tensor, or to both tensors of the LSTM's (h, c)."""
+    return tuple(fn(h) for h in hidden) if isinstance(hidden, tuple) else fn(hidden)  # type: ignore[return-value]
+
+
+# -- generating and scoring ------------------------------------------------------------------
+@dataclass
+class RNNState:
+    hidden: Hidden  # after reading each passage so far: (L, K, H)
+    logits: torch.Tensor  # scores for each passage's next character: (K, V)
+
+
+class RNNModel(Generator):
+    """A trained CharRNN behind the Generator interface; inference in eval mode, float32."""
+
+    def __init__(self, network: CharRNN, vocabulary: list[str], info: ModelInfo):
+        if vocabulary[0] != UNKNOWN:
+            raise RNNError("an RNN vocabulary starts with <unk>")
+        self.network = network.float().eval()
+        self.config = network.config
+        self.vocabulary = vocabulary
+        self.token_index = {token: i for i, token in enumerate(vocabulary)}
+        self.unknown_id = self.token_index[UNKNOWN]
+        self.never_sampled = [self.unknown_id]
+        self.info = info
+        self.device = next(network.parameters()).device
+
+    @classmethod
+    def create(
+        cls,
+        config: RNNConfig,
+        vocabulary: list[str],
+        name: str = "rnn",
+        corpus: str = "",
+        corpus_sha256: str = "",
+    ) -> "RNNModel":
+        """A fresh network with random weights (the trainer's starting point)."""
+        network = CharRNN(config, len(vocabulary))
+        parameters = config.parameters_dict() | {
+            "vocabulary_size": len(vocabulary),
+            "parameter_count": network.parameter_count(),
+        }
+        info = ModelInfo(name, "rnn", "char", parameters, corpus, corpus_sha256)
+        return cls(network, vocabulary, info)
+
+    def to(self, device: str | torch.device) -> "RNNModel":
+        """Run on another device (the trainer scores on its GPU); checkpoints do not care."""
+        self.network.to(device)
+        self.device = torch.device(device)
+        return self
+
+    def encode(self, text: str) -> np.ndarray:
+        """Character ids, <unk> for characters outside the vocabulary. (T,)"""
+        get, unknown = self.token_index.get, self.unknown_id
+        return np.fromiter((get(ch, unknown) for ch in text), dtype=np.int64, count=len(text))
+
+    def _tensor(self, ids: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(ids, dtype=torch.long, device=self.device)
+
+    @torch.no_grad()
+    def begin(self, prime: str, count: int) -> RNNState:
+        # Read START + prime once for one passage, then copy the state for all `count` of them.
+        tokens = self._tensor(self.encode(START + prime))[None, :]  # (1, T)
+        logits, hidden = self.network(tokens)  # (1, T, V)
+        hidden = map_hidden(hidden, lambda h: h.expand(-1, count, -1).contiguous())
+        return RNNState(hidden, logits[:, -1].expand(count, -1))  # (K, V)
+
+    @torch.no_grad()
+    def next_probabilities(self, state: RNNState) -> np.ndarray:
+        return torch.softmax(state.logits.double(), dim=-1).cpu().numpy()  # (K, V)
+
+    @torch.no_grad()
+    def advance(self, state: RNNState, token_ids: np.ndarray) -> RNNState:
+        tokens = self._tensor(token_ids)[:, None]  # (K, 1)
+        with _plain_cpu_kernels(self.device):
+            logits, hidden = self.network(tokens, state.hidden)  # (K, 1, V)
+        return RNNState(hidden, logits[:, -1])
+
+    @torch.no_grad()
+    def surprisal(self, text: str) -> Surprisal:
+        """One forward pass per chunk of text, the hidden state carried from chunk to chunk."""
+        if not text:
+            raise RNNError("cannot score an empty text")
+        ids = self._tensor(self.encode(START + text))  # (T + 1,)
+        hidden, bits = None, []
+        for start in range(0, len(text), SCORING_CHUNK):
+            inputs = ids[start : start + SCORING_CHUNK]  # (C,) each predicts the next id
+            targets = ids[start + 1 : start + 1 + SCORING_CHUNK]
+            logits, hidden = self.network(inputs[None, :], hidden)  # (1, C, V)
+            log_p = torch.log_softmax(logits[0].float(), dim=-1)  # (C, V)
+            bits.append(-log_p.gather(1, targets[:, None])[:, 0] / math.log(2))
+        return Surprisal(list(text), torch.cat(bits).double().cpu().numpy())
+
+    def next_token_distribution(self, context: str) -> dict[str, float]:
+        """p(next character | context text) as {character: probability}, for teaching and tests."""
+        p = self.next_probabilities(self.begin(context, 1))[0]
+        return {self.vocabulary[i]: float(p[i]) for i in np.flatnonzero(p)}
+
+
+@contextlib.contextmanager
+def _plain_cpu_kernels(device: torch.device) -> Iterator[None]:
+    """Run one-character steps without oneDNN on a CPU: its LSTM repacks the weights on every
+    call, which made a step of a 2x512 LSTM about 6x slower. The flag is process-wide: threads
+    sampling at once may race on it, which costs speed or the last bits of a float, no more."""
+    if device.type != "cpu" or not torch.backends.mkldnn.enabled:
+        yield
+        return
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = True
+
+
+def char_vocabulary(text: str) -> list[str]:
+    """The n-gram char models' vocabulary: <unk>, printable ASCII, newline and the text's own."""
+    return build_vocabulary(list(text), NGramConfig(unit="char"))
+
+
+# -- checkpoints -------------------------------------------------------------------------------
+def arrays_of(network: CharRNN, dtype: str = "float16") -> dict[str, np.ndarray]:
+    """The weights as numpy arrays in `dtype`; bfloat16 as its uint16 bit pattern (numpy has no
+    bfloat16: float32 bits = uint16 bits << 16). A tied W_hy is not stored twice."""
+    if dtype not in WEIGHT_DTYPES:
+        raise RNNError(f"weights dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dtype!r}")
+    arrays = {}
+    for name, tensor in network.state_dict().items():
+        if name == "W_hy" and network.config.tie_weights:
+            continue
+        tensor = tensor.detach().float().cpu()
+        if dtype == "bfloat16":
+            arrays[name] = tensor.to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16)
+        else:
+            arrays[name] = tensor.numpy().astype(dtype)
+        if dtype == "float16" and not np.isfinite(arrays[name]).all():
+            raise RNNError(f"{name} has weights too large for float16; save as bfloat16")
+    return arrays
+
+
+def state_dict_of(arrays: dict[str, np.ndarray], tie_weights: bool) -> dict[str, torch.Tensor]:
+    """Checkpoint arrays (float16, bfloat16 bits or float32) -> float32 tensors for the network."""
+    state = {}
+    for name, array in arrays.items():
+        if array.dtype == np.uint16:
+            array = (array.astype(np.uint32) << 16).view(np.float32)
+        state[name] = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    if tie_weights:
+        state["W_hy"] = state["embedding.weight"]
+    return state
+
+
+def load_rnn_from_arrays(
+    arrays: dict[str, np.ndarray], info: ModelInfo, vocabulary: list[str]
+) -> RNNModel:
+    """Rebuild a model from a checkpoint's arrays (see app/lm/checkpoints.py)."""
+    config = RNNConfig.from_parameters(info.parameters)
+    network = CharRNN(config, len(vocabulary))
+    try:
+        network.load_state_dict(state_dict_of(arrays, config.tie_weights), strict=True)
+    except (RuntimeError, KeyError) as error:
+        raise RNNError(f"weights do not fit the architecture: {error}") from None
+    return RNNModel(network, vocabulary, info)
+
+
+def save_rnn(model: RNNModel, out: str | Path, weights_dtype: str = "float16") -> Path:
+    """Write the model's checkpoint (".safetensors" is added to `out` when missing)."""
+    from app.lm.checkpoints import save_checkpoint
+
+    model.info.training["weights_dtype"] = weights_dtype
+    return save_checkpoint(
+        out, arrays_of(model.network, weights_dtype), model.info, model.vocabulary
+    )
