@@ -436,6 +436,8 @@ def cmd_train_rnn(args: argparse.Namespace) -> None:
         )
     except RNNError as error:
         raise CommandError(str(error)) from None
+    if result.model is None:  # another torchrun process: rank 0 reports
+        return
     info = result.model.info
     summary = {
         "checkpoint": str(result.checkpoint),

@@ -25,9 +25,7 @@ Every text is read as if it followed a line break (START), as the corpus's speec
 first character is predicted from a real context rather than from nothing.
 """
 
-import contextlib
 import math
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Literal
@@ -212,6 +210,7 @@ class RNNModel(Generator):
         self.never_sampled = [self.unknown_id]
         self.info = info
         self.device = next(network.parameters()).device
+        self._stepper: OneStep | None = None  # built on first use, for this device
 
     @classmethod
     def create(
@@ -259,10 +258,10 @@ class RNNModel(Generator):
 
     @torch.no_grad()
     def advance(self, state: RNNState, token_ids: np.ndarray) -> RNNState:
-        tokens = self._tensor(token_ids)[:, None]  # (K, 1)
-        with _plain_cpu_kernels(self.device):
-            logits, hidden = self.network(tokens, state.hidden)  # (K, 1, V)
-        return RNNState(hidden, logits[:, -1])
+        if self._stepper is None or self._stepper.device != self.device:
+            self._stepper = OneStep(self.network)
+        logits, hidden = self._stepper(self._tensor(token_ids), state.hidden)  # (K, V)
+        return RNNState(hidden, logits)
 
     @torch.no_grad()
     def surprisal(self, text: str) -> Surprisal:
@@ -285,19 +284,84 @@ class RNNModel(Generator):
         return {self.vocabulary[i]: float(p[i]) for i in np.flatnonzero(p)}
 
 
-@contextlib.contextmanager
-def _plain_cpu_kernels(device: torch.device) -> Iterator[None]:
-    """Run one-character steps without oneDNN on a CPU: its LSTM repacks the weights on every
-    call, which made a step of a 2x512 LSTM about 6x slower. The flag is process-wide: threads
-    sampling at once may race on it, which costs speed or the last bits of a float, no more."""
-    if device.type != "cpu" or not torch.backends.mkldnn.enabled:
-        yield
-        return
-    torch.backends.mkldnn.enabled = False
-    try:
-        yield
-    finally:
-        torch.backends.mkldnn.enabled = True
+class OneStep:
+    """One character for K passages at once, weights laid out for it: sampling's inner loop.
+
+    Calling nn.LSTM for a single time step is slow on a CPU (oneDNN repacks the weights on every
+    call), and most of a step's work is known in advance: the first layer's input term
+    W_ih x_t + b is a row of a (V, G) table, since x_t is one of V embeddings. Later layers read
+    [h_below, h] against one concatenated weight, so each layer is one addmm. The same equations
+    as the network in eval mode (no dropout); tests check they agree.
+    """
+
+    def __init__(self, network: CharRNN):
+        self.cell = network.config.cell
+        self.device = next(network.parameters()).device
+        embedding = network.embedding.weight.detach().float()  # (V, E)
+        self.input_tables, self.weights, self.hidden_biases = [], [], []
+        rnn = network.rnn
+        for layer in range(network.config.layers):
+            if self.cell == "elman":
+                cell = rnn.layers[layer]  # type: ignore[index]
+                w_ih, w_hh, b_ih, b_hh = cell.W_xh, cell.W_hh, cell.b_h, torch.zeros_like(cell.b_h)
+            else:
+                w_ih, w_hh = (
+                    getattr(rnn, f"weight_ih_l{layer}"),
+                    getattr(rnn, f"weight_hh_l{layer}"),
+                )
+                b_ih, b_hh = getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}")
+            w_ih, w_hh, b_ih, b_hh = (t.detach().float() for t in (w_ih, w_hh, b_ih, b_hh))
+            if self.cell == "gru":
+                # GRU's candidate gate multiplies the hidden term by r, so hidden terms stay apart.
+                self.input_tables.append(F.linear(embedding, w_ih, b_ih) if layer == 0 else None)
+                self.weights.append((w_ih.t().contiguous(), w_hh.t().contiguous(), b_ih, b_hh))
+                continue
+            if layer == 0:  # (V, G): W_ih x + b_ih + b_hh for every character x
+                self.input_tables.append(F.linear(embedding, w_ih, b_ih + b_hh))
+                self.weights.append(w_hh.t().contiguous())  # (H, G)
+            else:
+                self.input_tables.append(None)
+                self.weights.append(torch.cat([w_ih, w_hh], dim=1).t().contiguous())  # (2H, G)
+                self.hidden_biases.append(b_ih + b_hh)
+        self.f = torch.sigmoid if network.config.nonlinearity == "sigmoid" else torch.tanh
+        self.W_hy = network.W_hy.detach().float().t().contiguous()  # (H, V)
+        self.b_y = network.b_y.detach().float()
+
+    def __call__(self, tokens: torch.Tensor, hidden: Hidden) -> tuple[torch.Tensor, Hidden]:
+        """tokens: (K,), hidden: (L, K, H) or (h, c) -> logits (K, V), new hidden."""
+        lstm = self.cell == "lstm"
+        h_all, c_all = hidden if lstm else (hidden, None)  # type: ignore[misc]
+        new_h, new_c, below = [], [], None
+        for layer in range(len(self.weights)):
+            h = h_all[layer]  # (K, H)
+            if self.cell == "gru":
+                w_ih, w_hh, b_ih, b_hh = self.weights[layer]
+                x_part = (
+                    self.input_tables[0][tokens] if layer == 0 else torch.addmm(b_ih, below, w_ih)
+                )
+                h_part = torch.addmm(b_hh, h, w_hh)  # (K, 3H)
+                xr, xz, xn = x_part.chunk(3, dim=1)
+                hr, hz, hn = h_part.chunk(3, dim=1)
+                r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+                h = torch.lerp(torch.tanh(xn + r * hn), h, z)  # (1 - z) n + z h
+            else:
+                if layer == 0:
+                    gates = torch.addmm(self.input_tables[0][tokens], h, self.weights[0])
+                else:
+                    both = torch.cat([below, h], dim=1)  # (K, 2H)
+                    gates = torch.addmm(self.hidden_biases[layer - 1], both, self.weights[layer])
+                if lstm:
+                    i, f, g, o = gates.chunk(4, dim=1)  # torch's gate order
+                    c = torch.sigmoid(f) * c_all[layer] + torch.sigmoid(i) * torch.tanh(g)
+                    h = torch.sigmoid(o) * torch.tanh(c)
+                    new_c.append(c)
+                else:
+                    h = self.f(gates)
+            new_h.append(h)
+            below = h
+        logits = torch.addmm(self.b_y, below, self.W_hy)  # (K, V)
+        h_stack = torch.stack(new_h)
+        return logits, ((h_stack, torch.stack(new_c)) if lstm else h_stack)
 
 
 def char_vocabulary(text: str) -> list[str]:

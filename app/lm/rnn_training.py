@@ -10,11 +10,18 @@ Files written next to the checkpoint NAME.safetensors (fp16 weights + JSON metad
     NAME.curve.json   the learning curve: training loss and validation bits per char by step
     NAME.resume       all that resuming needs (float32 weights, AdamW moments, hidden state, RNG
                       state) as safetensors + JSON, never a pickle; not meant for the repository
+
+Several GPUs (or CPU processes) with the same command under torchrun:
+    torchrun --nproc_per_node 4 -m app.cli train rnn ...
+Each process takes its own B streams of the text (global batch B x processes),
+DistributedDataParallel averages the gradients, and process 0 alone validates, logs and writes
+files. nccl on CUDA, gloo on the CPU (the tests run two CPU processes).
 """
 
 import contextlib
 import json
 import math
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -24,9 +31,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.numpy import save_file
+from torch.nn.parallel import DistributedDataParallel
 
 from app.config import PROJECT_ROOT
 from app.corpus import Corpus, TextFileCorpus, sha256_text
@@ -102,6 +111,43 @@ class TrainConfig:
         if self.weights_dtype not in WEIGHT_DTYPES:
             raise RNNError(f"weights dtype must be one of {', '.join(WEIGHT_DTYPES)}")
         return self
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a torchrun job; rank 0 of 1 when run alone."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+
+def start_distributed(device: torch.device) -> Distributed:
+    """Join the torchrun job described by the environment, if there is one."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return Distributed()
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return Distributed(dist.get_rank(), dist.get_world_size())
+
+
+def agree(value: float, distributed: Distributed, op=None) -> float:
+    """The same number on every process (rank 0's, or the max), so all stop at the same step."""
+    if not distributed.active:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64)
+    if op is None:
+        dist.broadcast(tensor, src=0)
+    else:
+        dist.all_reduce(tensor, op=op)
+    return float(tensor.item())
 
 
 def choose_device(name: str = "auto") -> torch.device:
@@ -289,7 +335,7 @@ def load_resume_state(
 # -- the loop ----------------------------------------------------------------------------------
 @dataclass
 class TrainResult:
-    model: RNNModel  # the best weights, as the checkpoint holds them (float32 on the CPU)
+    model: RNNModel | None  # the best weights as the checkpoint holds them; None off rank 0
     checkpoint: Path
     curve: Path
     resume: Path
@@ -337,12 +383,20 @@ def train_rnn(
     checkpoint_path, curve_path, resume_path = paths_for(out)
     name = checkpoint_path.name.removesuffix(SUFFIX)
     device = choose_device(config.device)
+    if device.type == "cuda" and "LOCAL_RANK" in os.environ:
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))  # one GPU per process
+    distributed = start_distributed(device)
+    if not distributed.is_main:
+        log = _silent  # one voice: rank 0 logs and writes files
     bf16 = config.dtype == "bfloat16" or (config.dtype == "auto" and device.type == "cuda")
     train_text = corpus.text("train")
     vocabulary = char_vocabulary(train_text)
     V, B, T = len(vocabulary), config.batch_size, config.bptt
     train_inputs, train_targets = (
-        t.to(device) for t in stream_layout(encode(train_text, vocabulary), B)
+        t.to(device)
+        for t in stream_layout(
+            encode(train_text, vocabulary), B, distributed.rank, distributed.world_size
+        )
     )
     windows = train_inputs.shape[1] // T  # steps per pass over the text
     if windows < 1:
@@ -366,10 +420,17 @@ def train_rnn(
     state, hidden = TrainingState(), None
     if resume and resume_path.exists():
         state, hidden = load_resume_state(resume_path, network, optimizer, identity)
+        if distributed.active:
+            hidden = None  # the saved state is rank 0's streams; every rank restarts its own
         log(f"resuming {resume_path} at step {state.step}")
     elif resume:
         log(f"no resume state at {resume_path}: starting from step 0")
-    forward = torch.compile(network) if config.compile else network
+    trainable: torch.nn.Module = network
+    if distributed.active:  # averages gradients across processes during backward()
+        trainable = DistributedDataParallel(
+            network, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    forward = torch.compile(trainable) if config.compile else trainable
     parameters = model_config.parameters_dict() | {
         "vocabulary_size": V,
         "parameter_count": network.parameter_count(),
@@ -381,6 +442,7 @@ def train_rnn(
         "device": str(device)
         + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
         "compute_dtype": "bfloat16" if bf16 else "float32",
+        "processes": distributed.world_size,
         "train_chars": len(train_text),
         "hyperparameters": asdict(config),
         "git_revision": git_revision(),
@@ -411,6 +473,8 @@ def train_rnn(
         hidden = map_hidden(hidden, torch.Tensor.detach)  # carry the state, not its history
         state.step += 1
         state.seconds = seconds_before + time.perf_counter() - session_start
+        # every process must see the same clock, or one would stop while others wait for it
+        state.seconds = agree(state.seconds, distributed, op=dist.ReduceOp.MAX)
         loss_sum += loss.detach()
         loss_steps += 1
 
@@ -434,16 +498,20 @@ def train_rnn(
             loss_sum, loss_steps, log_clock = torch.zeros((), device=device), 0, time.perf_counter()
 
         if state.step % config.eval_interval == 0 or stop_reason(state, config) is not None:
-            val = validation_bits_per_char(network, val_inputs, val_targets, T, bf16)
+            val = math.inf
+            if distributed.is_main:
+                val = validation_bits_per_char(network, val_inputs, val_targets, T, bf16)
+            val = agree(val, distributed)  # so every process counts the same patience
             improved = val < state.best_val - config.min_improvement
             if improved:
                 state.best_val, state.best_step = val, state.step
                 state.evaluations_without_improvement = 0
                 info.figures = {"val_bits_per_char": round(val, 5)}
                 info.training = record | {"steps": state.step, "partial": True}
-                save_checkpoint(
-                    checkpoint_path, arrays_of(network, config.weights_dtype), info, vocabulary
-                )
+                if distributed.is_main:
+                    save_checkpoint(
+                        checkpoint_path, arrays_of(network, config.weights_dtype), info, vocabulary
+                    )
             else:
                 state.evaluations_without_improvement += 1
             state.curve["val"].append(
@@ -453,14 +521,20 @@ def train_rnn(
                     "seconds": round(state.seconds, 2),
                 }
             )
-            save_resume_state(resume_path, network, optimizer, hidden, state, identity)
-            write_curve(curve_path, name, model_config, config, device, state)
+            if distributed.is_main:
+                save_resume_state(resume_path, network, optimizer, hidden, state, identity)
+                write_curve(curve_path, name, model_config, config, device, state)
             log(
                 f"step {state.step:>6}{total} | val {val:.4f} bits/char"
                 f"{' (best, saved)' if improved else ''} | {state.seconds:.1f} s"
             )
             log_clock = time.perf_counter()  # validation time is not training speed
 
+    if distributed.active:
+        check_in_sync(network)
+        if not distributed.is_main:  # rank 0 scores and writes the final checkpoint
+            dist.barrier()
+            return TrainResult(None, *paths_for(out), state.step, state.best_step, reason, 0.0)
     if not checkpoint_path.exists():
         raise RNNError(f"no checkpoint was written to {checkpoint_path}")
     # The figures are measured on the weights exactly as shipped (rounded to weights_dtype).
@@ -474,7 +548,7 @@ def train_rnn(
         "best_step": state.best_step,
         "stopped": reason,
         "seconds": round(state.seconds, 1),
-        "chars_seen": state.step * B * T,
+        "chars_seen": state.step * B * T * distributed.world_size,
         "best_val_bits_per_char_estimate": round(state.best_val, 5),  # the batched estimate
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -484,8 +558,24 @@ def train_rnn(
         f"done: {state.step} steps ({reason}), best val at step {state.best_step}: "
         + ", ".join(f"{k} {v}" for k, v in model.info.figures.items())
     )
+    if distributed.active:
+        dist.barrier()  # the others wait until the checkpoint is complete
     paths = (checkpoint_path, curve_path, resume_path)
     return TrainResult(model, *paths, state.step, state.best_step, reason, state.seconds)
+
+
+def check_in_sync(network: CharRNN) -> None:
+    """DDP keeps every process's weights equal; make sure, before rank 0 writes them."""
+    flat = torch.cat([p.detach().float().flatten().cpu() for p in network.parameters()])
+    checksum = torch.tensor([flat.double().sum().item(), flat.double().abs().sum().item()])
+    gathered = [torch.zeros_like(checksum) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, checksum)
+    if any(not torch.equal(g, gathered[0]) for g in gathered):
+        raise RNNError("the processes' weights drifted apart: distributed training is broken")
+
+
+def _silent(line: str) -> None:
+    pass
 
 
 def write_curve(

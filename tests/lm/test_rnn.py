@@ -256,3 +256,21 @@ def test_weights_that_do_not_fit_the_architecture_are_a_checkpoint_error(tmp_pat
     path = save_checkpoint(tmp_path / "broken", arrays, model.info, model.vocabulary)
     with pytest.raises(CheckpointError, match="corrupt checkpoint"):
         load_checkpoint(path)
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+@pytest.mark.parametrize("cell", CELLS)
+def test_the_sampling_step_computes_what_the_network_computes(cell: str, layers: int) -> None:
+    """OneStep (sampling's fast inner loop) equals one time step of the network in eval mode."""
+    model = tiny_model(cell, layers=layers, nonlinearity="tanh" if cell == "elman" else "sigmoid")
+    state = model.begin("ROMEO:\n", 3)
+    tokens = torch.tensor([1, 5, 9])
+    with torch.no_grad():
+        expected_logits, expected_hidden = model.network(tokens[:, None], state.hidden)
+        logits, hidden = rnn.OneStep(model.network)(tokens, state.hidden)
+    torch.testing.assert_close(logits, expected_logits[:, 0], rtol=1e-5, atol=1e-6)
+    pairs = (
+        zip(hidden, expected_hidden, strict=True) if cell == "lstm" else [(hidden, expected_hidden)]
+    )
+    for got, want in pairs:
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
