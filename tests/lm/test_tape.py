@@ -396,3 +396,39 @@ def test_tape_gradients_match_pytorch_autograd_to_1e6(
         assert relative_error(ours[name], torch_grads[name]) < TOLERANCE, name
     assert run.h0.grad is not None
     assert relative_error(run.h0.grad, torch_dh0) < TOLERANCE
+
+
+def test_tape_matches_autograd_on_the_products_elman_model() -> None:
+    """The tape and app/lm/rnn.py's `elman` CharRNN agree on loss and every gradient (float64).
+
+    The product's network reads x_t through an embedding; with the identity as embedding
+    (E = V) its W_xh multiplies the one-hot x_t exactly as the lecture's does.
+    """
+    from app.lm.rnn import CharRNN, RNNConfig
+
+    V, H = 6, 5
+    tokens = [0, 3, 1, 4, 4, 2, 5, 1]
+    lecture = ElmanRNNLM(V, H, seed=3)
+    loss, grads = lecture.loss_and_gradients(tokens)
+
+    config = RNNConfig(cell="elman", nonlinearity="sigmoid", embedding_size=V, hidden_size=H,
+                       layers=1, dropout=0.0)  # fmt: skip
+    network = CharRNN(config, V).double()
+    weights = lecture.arrays()
+    with torch.no_grad():
+        network.embedding.weight.copy_(torch.eye(V, dtype=torch.float64))
+        layer = network.rnn.layers[0]
+        for name in ("W_xh", "W_hh", "b_h"):
+            getattr(layer, name).copy_(torch.from_numpy(weights[name]))
+        network.W_hy.copy_(torch.from_numpy(weights["W_hy"]))
+        network.b_y.copy_(torch.from_numpy(weights["b_y"]))
+    inputs = torch.tensor(tokens[:-1])[None, :]  # (1, T)
+    logits, _ = network(inputs)  # (1, T, V)
+    torch_loss = F.cross_entropy(logits[0], torch.tensor(tokens[1:]))
+    torch_loss.backward()
+
+    assert abs(loss - torch_loss.item()) < 1e-6
+    torch_grads = {"W_xh": layer.W_xh.grad, "W_hh": layer.W_hh.grad, "b_h": layer.b_h.grad,
+                   "W_hy": network.W_hy.grad, "b_y": network.b_y.grad}  # fmt: skip
+    for name, expected in torch_grads.items():
+        np.testing.assert_allclose(grads[name], expected.numpy(), rtol=1e-6, atol=1e-10)
