@@ -2,7 +2,7 @@
 
 import functools
 
-from app.corpus import CorpusError, load_corpus, sha256_text
+from app.corpus import Corpus, CorpusError, load_corpus, sha256_text
 from app.lm.base import ModelInfo
 from app.lm.copyguard import CopiedSpan, CopyGuard
 
@@ -12,7 +12,7 @@ class TrainingTextUnavailable(LookupError):
 
 
 @functools.lru_cache(maxsize=4)
-def _guard_for(corpus: str, text_path: str, corpus_sha256: str) -> tuple[CopyGuard, object]:
+def _guard_for(corpus: str, text_path: str, corpus_sha256: str) -> tuple[CopyGuard, Corpus]:
     try:
         source = load_corpus(text_path or None)
         text = source.text("train")
@@ -23,7 +23,7 @@ def _guard_for(corpus: str, text_path: str, corpus_sha256: str) -> tuple[CopyGua
     return CopyGuard(text), source
 
 
-def copy_guard_for(info: ModelInfo) -> tuple[CopyGuard, object]:
+def copy_guard_for(info: ModelInfo) -> tuple[CopyGuard, Corpus]:
     """The suffix-array guard over a model's training text (built once per corpus per process)."""
     return _guard_for(info.corpus, info.training.get("text_path", ""), info.corpus_sha256)
 
@@ -37,5 +37,5 @@ def describe_copy(info: ModelInfo, generated: str) -> dict:
         "text": span.text,
         "generated_start": span.generated_start,
         "source_start": span.source_start,
-        "source": source.locate("train", span.source_start) if span.length else None,  # type: ignore[attr-defined]
+        "source": source.locate("train", span.source_start) if span.length else None,
     }
