@@ -23,6 +23,7 @@ import json
 import math
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,7 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.numpy import save_file
 from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
 
 from app.config import PROJECT_ROOT
 from app.corpus import Corpus, TextFileCorpus, sha256_text
@@ -454,6 +456,21 @@ def train_rnn(
     session_start = time.perf_counter()
     seconds_before = state.seconds
     loss_sum, loss_steps, log_clock = torch.zeros((), device=device), 0, time.perf_counter()
+    # In a terminal, a progress bar on stderr; the progress lines still print (above the bar).
+    bar = tqdm(
+        total=config.max_steps,
+        initial=state.step,
+        unit="step",
+        dynamic_ncols=True,
+        disable=not (distributed.is_main and sys.stderr.isatty()),
+    )
+    if not bar.disable:
+        plain_log = log
+
+        def log(line: str) -> None:
+            with tqdm.external_write_mode():
+                plain_log(line)
+
     while (reason := stop_reason(state, config)) is None:
         window = state.step % windows
         if window == 0:
@@ -477,6 +494,7 @@ def train_rnn(
         state.seconds = agree(state.seconds, distributed, op=dist.ReduceOp.MAX)
         loss_sum += loss.detach()
         loss_steps += 1
+        bar.update(1)
 
         if state.step % config.log_interval == 0:
             bits = loss_sum.item() / loss_steps / LN2  # .item() waits for the GPU: only here
@@ -491,6 +509,7 @@ def train_rnn(
                 }
             )
             val = f"{state.best_val:.4f}" if state.best_val < math.inf else "-"
+            bar.set_postfix_str(f"loss {bits:.3f} | best val {val} | {speed:,.0f} chars/s")
             log(
                 f"step {state.step:>6}{total} | loss {bits:.4f} bits/char | best val {val} "
                 f"bits/char | lr {lr:.2e} | {speed:,.0f} chars/s"
@@ -530,6 +549,7 @@ def train_rnn(
             )
             log_clock = time.perf_counter()  # validation time is not training speed
 
+    bar.close()
     if distributed.active:
         check_in_sync(network)
         if not distributed.is_main:  # rank 0 scores and writes the final checkpoint
