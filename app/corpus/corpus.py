@@ -152,12 +152,7 @@ class TextFileCorpus:
         return f"{self.path.name}, line {self.full_text.count(chr(10), 0, absolute) + 1}"
 
     def stats(self) -> list[SplitStats]:
-        result = []
-        for split in ("train", "val"):
-            text = self.text(split)
-            speeches = text.count("\n\n")
-            result.append(SplitStats(split, 0, speeches, len(text), len(set(text))))
-        return result
+        return [_stats_of_text(split, self.text(split), plays=0) for split in ("train", "val")]
 
 
 MANIFEST = "manifest.json"
@@ -211,14 +206,12 @@ class ExportedCorpus:
         return f"{self.name} {split} split, line {text.count(chr(10), 0, offset) + 1}"
 
     def stats(self) -> list[SplitStats]:
-        result = []
-        for split in SPLITS:
-            text = self.text(split)
-            speeches = text.count("\n\n")
-            result.append(
-                SplitStats(split, self._plays[split], speeches, len(text), len(set(text)))
-            )
-        return result
+        return [_stats_of_text(s, self.text(s), plays=self._plays[s]) for s in SPLITS]
+
+
+def _stats_of_text(split: str, text: str, plays: int) -> SplitStats:
+    """Figures of a rendered text: each speech (or paragraph) ends with a blank line."""
+    return SplitStats(split, plays, text.count("\n\n"), len(text), len(set(text)))
 
 
 def _check_split(split: str) -> None:
