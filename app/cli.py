@@ -7,6 +7,7 @@ status 2; no traceback reaches the user.
 
 import argparse
 import json
+import os
 import random
 import shlex
 import sys
@@ -23,6 +24,7 @@ from app.corpus import (
     sample_excerpt,
     sha256_text,
 )
+from app.game import whole_lines
 from app.lm.base import Generator, ModelInfo
 from app.lm.checkpoints import (
     CheckpointError,
@@ -352,6 +354,25 @@ def build_parser() -> Parser:
         "--seed", type=int, default=None, help="seed for the excerpt, the passage and the order"
     )
     demo.set_defaults(handler=cmd_demo)
+
+    serve = commands.add_parser(
+        "serve", help="the game in the browser: a uvicorn server on the models folder"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default: 1; each loads the models)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's log level (default: info)",
+    )
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 
@@ -611,15 +632,40 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    import logging
+
+    import uvicorn
+
+    from app.db import migrate
+
+    if not 1 <= args.port <= 65535:
+        raise CommandError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.workers < 1:
+        raise CommandError(f"--workers must be at least 1, got {args.workers}")
+    models_dir = models_dir_of(args)
+    if not find_checkpoints(models_dir):
+        raise CommandError(f"no checkpoint (*.safetensors) in {models_dir}")
+    if args.models_dir:  # the workers read their settings from the environment
+        os.environ["MODELS_DIR"] = str(args.models_dir)
+        get_settings.cache_clear()
+    settings = get_settings()
+    # Once, before the workers start: the schema, and one secret key they all sign with.
+    migrate(settings.resolved_database_url())
+    os.environ["SECRET_KEY"] = settings.resolved_secret_key()
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
+    print(f"Real or RNN? on http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
+    uvicorn.run(
+        "app.web.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+    )
+
+
 # -- helpers -------------------------------------------------------------------------------
-def whole_lines(passage: str) -> str:
-    """Drop a cut-off last line and a dangling speaker heading: end the way real passages do."""
-    lines = passage.split("\n") if passage.endswith("\n") else passage.split("\n")[:-1]
-    while lines and (not lines[-1].strip() or lines[-1].endswith(":")):
-        lines.pop()
-    return "\n".join(lines) + "\n"
-
-
 def models_dir_of(args: argparse.Namespace) -> Path:
     return args.models_dir or get_settings().models_dir
 

@@ -1,5 +1,7 @@
 """The one settings class: every option comes from the environment (or .env), with a default."""
 
+import os
+import secrets
 from functools import cache
 from pathlib import Path
 
@@ -13,6 +15,49 @@ class Settings(BaseSettings):
 
     # Folder of checkpoints (*.safetensors) the CLI and the server load.
     models_dir: Path = PROJECT_ROOT / "models"
+    # Where the server keeps what it writes: the SQLite file and the generated secret key.
+    data_dir: Path = PROJECT_ROOT / "data"
+    # SQLAlchemy URL; empty means a SQLite file in data_dir. PostgreSQL works too
+    # (postgresql+psycopg://user:pass@host/db, with a driver installed).
+    database_url: str = ""
+    # Signs the player cookie. Unset: generated on first start and kept in data_dir/secret_key.
+    secret_key: str = ""
+    # Unserved passages kept ready per (model, temperature), and the most kept in all per key.
+    pool_target: int = 8
+    pool_bank_max: int = 400
+    # Seconds a round stays open for its guess.
+    round_ttl_seconds: int = 1800
+    # Torch threads for generation in the server (0: torch's default).
+    torch_threads: int = 0
+    # The model whose surprisal shades the reveal's heatmap ("" = the best RNN loaded).
+    heatmap_model: str = ""
+    # The address students' phones use to reach this server, for the classroom join URL and QR
+    # code ("http://192.168.1.20:8000"); empty: the address the lecturer's browser used.
+    public_url: str = ""
+    # Templates and static files (top-level folders of the project).
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    static_dir: Path = PROJECT_ROOT / "static"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'realornn.db'}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else the one kept in data_dir (made on first start, mode 0600)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: two workers starting at once agree on one key
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            key = path.read_text().strip()
+            if key:
+                return key
+            fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        key = secrets.token_urlsafe(32)
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+        return key
 
 
 @cache

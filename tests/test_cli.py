@@ -562,3 +562,16 @@ def test_python_m_app_cli_reports_errors_in_one_line(workspace: Path) -> None:
     assert_one_line_error(
         completed.returncode, completed.stdout, completed.stderr, "temperature must be above 0"
     )
+
+
+def test_serve_refuses_an_empty_models_folder_and_bad_ports(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    for name in ("MODELS_DIR", "SECRET_KEY"):  # serve sets them for its workers: undo after
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "empty").mkdir()
+    status, out, err = run(capsys, "--models-dir", tmp_path / "empty", "serve")
+    assert_one_line_error(status, out, err, "no checkpoint", str(tmp_path / "empty"))
+    status, out, err = run(capsys, "serve", "--port", "70000")
+    assert_one_line_error(status, out, err, "--port")
+    status, out, err = run(capsys, "serve", "--workers", "0")
+    assert_one_line_error(status, out, err, "--workers")

@@ -106,7 +106,7 @@ class Generator(ABC):
         """`count` passages in one batch; passage i uses seed + i (equal to a lone draw with it)."""
         pieces = [[params.prime] for _ in range(count)]
         seed = self._seed(params, count)
-        for step in self._generate(params, count, seed):
+        for step, _ in self._generate(params, count, seed):
             for i, piece in enumerate(step):
                 pieces[i].append(piece)
         return [Passage("".join(p), params.prime, seed + i) for i, p in enumerate(pieces)]
@@ -115,8 +115,22 @@ class Generator(ABC):
         """Yield the prime, then each piece of text as it is made (one passage)."""
         seed = self._seed(params, 1)
         yield params.prime
-        for step in self._generate(params, 1, seed):
+        for step, _ in self._generate(params, 1, seed):
             yield step[0]
+
+    def stream_with_die(
+        self, params: SamplingParams, top: int = 5
+    ) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+        """Like `stream`, each piece with the die it was rolled from: the `top` most likely
+        tokens and their probabilities, after temperature, top-k and top-p (the lecture's
+        weighted die). The prime comes first, with no die. Same seed, same text as `sample`."""
+        seed = self._seed(params, 1)
+        if params.prime:
+            yield params.prime, []
+        for step, probs in self._generate(params, 1, seed):
+            row = probs[0]  # (V,)
+            best = np.argsort(-row, kind="stable")[:top]
+            yield step[0], [(self.vocabulary[i], float(row[i])) for i in best if row[i] > 0]
 
     def resolved_seed(self, params: SamplingParams) -> int:
         return params.seed if params.seed is not None else draw_seed()
@@ -127,25 +141,32 @@ class Generator(ABC):
             raise SamplingError(f"count must be between 1 and {MAX_COUNT}, got {count}")
         return self.resolved_seed(params)
 
-    def _generate(self, params: SamplingParams, count: int, seed: int) -> Iterator[list[str]]:
-        """Yield, step by step, the next piece of text of each passage until all are long enough."""
+    def _generate(
+        self, params: SamplingParams, count: int, seed: int
+    ) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Yield, step by step, the next piece of text of each passage until all are long enough,
+        with the (count, V) distributions the pieces were drawn from."""
         rngs = [np.random.default_rng(seed + i) for i in range(count)]
         state = self.begin(params.prime, count)
-        produced = np.zeros(count, dtype=np.int64)
-        while produced.min() < params.length:
+        length, vocabulary = params.length, self.vocabulary
+        produced = [0] * count  # characters so far; plain ints, as numpy scalars are slow
+        allowed = None  # (V,) 0.0 for the never-sampled tokens, 1.0 for the rest
+        while True:
             probs = self.next_probabilities(state)
             if self.never_sampled:
-                probs = probs.copy()
-                probs[:, self.never_sampled] = 0.0
+                if allowed is None:
+                    allowed = np.ones(probs.shape[-1])
+                    allowed[self.never_sampled] = 0.0
+                probs = probs * allowed  # a new array, the model's untouched; p * 1.0 is p exactly
             probs = shape(probs, params.temperature, params.top_k, params.top_p)
             token_ids = roll_die(probs, rngs)
-            state = self.advance(state, token_ids)
             step = []
-            for i, token_id in enumerate(token_ids):
+            for i, token_id in enumerate(token_ids.tolist()):
                 # a passage that is already long enough keeps pace with the batch but adds nothing
-                piece = self.vocabulary[token_id] if produced[i] < params.length else ""
-                if len(piece) > params.length - produced[i]:
-                    piece = piece[: params.length - produced[i]]
+                piece = vocabulary[token_id][: length - produced[i]] if produced[i] < length else ""
                 produced[i] += len(piece)
                 step.append(piece)
-            yield step
+            yield step, probs  # before advancing: a stream gets its piece a step sooner
+            if min(produced) >= length:
+                return  # the last token needs no state after it
+            state = self.advance(state, token_ids)

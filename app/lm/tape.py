@@ -40,6 +40,7 @@ import numpy as np
 
 __all__ = [
     "Add",
+    "BackwardStep",
     "CrossEntropy",
     "ElmanRNNLM",
     "Embedding",
@@ -57,9 +58,12 @@ __all__ = [
     "TraceEntry",
     "Unrolled",
     "Value",
+    "backward_with_steps",
+    "module_parameters",
     "numerical_gradient",
     "one_hot",
     "relative_error",
+    "shown_names",
 ]
 
 Array = np.ndarray
@@ -666,3 +670,88 @@ def relative_error(a: Array, b: Array) -> float:
     """||a - b|| / (||a|| + ||b||): 0 when equal, scale-free; 0.0 if both are zero."""
     denominator = float(np.linalg.norm(a) + np.linalg.norm(b))
     return 0.0 if denominator == 0.0 else float(np.linalg.norm(a - b)) / denominator
+
+
+# --------------------------------------------------------------------------------------------
+# Watching the backward pass step by step (the game's "under the hood" view)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BackwardStep:
+    """What one module's backward received and sent while `Tape.backward` replayed it.
+
+    `grad_inputs` is this use's share of each input's gradient, `input_totals` the input's
+    gradient summed over the uses replayed so far: the two differ for a value read twice, such
+    as h_t (by y_t and by step t+1), until its last use has sent its share. `parameter_grads` are
+    the module's parameters' gradients right after its `+=`, so they too show the sum so far.
+    """
+
+    record: Record
+    grad_output: Array  # dL/d(output), as it arrived
+    grad_inputs: tuple[Array, ...]  # what this module sent to each input
+    input_totals: tuple[Array, ...]  # each input's gradient after this step's share was added
+    parameter_grads: dict[str, Array]  # name -> gradient of the loss, summed so far
+
+
+def module_parameters(module: Module) -> list[Parameter]:
+    """The parameters a module reads: a Linear's weight and bias, an Embedding's table."""
+    return [value for value in vars(module).values() if isinstance(value, Parameter)]
+
+
+def shown_names(entry: TraceEntry) -> tuple[tuple[str, ...], str]:
+    """The names `entry.describe()` shows: the values in a forward entry, their gradients
+    ('dh_2', 'd(W_hh h_2 + b_h)') in a backward one. Returns (input names, output name)."""
+    if entry.phase == "forward":
+        return entry.inputs, entry.output
+    return tuple(map(_grad_name, entry.inputs)), _grad_name(entry.output)
+
+
+class _Listener(Module):
+    """Stands in for a recorded module during one backward: runs its backward, notes what flowed."""
+
+    def __init__(self, record: Record, steps: list[BackwardStep]) -> None:
+        self.module = record.module
+        self.record = record  # the tape's own record (its module is restored afterwards)
+        self.steps = steps
+        self.label = record.module.label
+
+    def backward(self, grad_out: Array) -> tuple[Array, ...]:
+        module, inputs = self.module, self.record.inputs
+        grads = module.backward(grad_out)
+        if len(grads) == len(inputs):  # otherwise the tape raises its own error next
+            totals = tuple(
+                np.array(grad, dtype=np.float64) if value.grad is None else value.grad + grad
+                for value, grad in zip(inputs, grads, strict=True)
+            )
+            self.steps.append(
+                BackwardStep(
+                    record=self.record,
+                    grad_output=np.array(grad_out, dtype=np.float64),
+                    grad_inputs=tuple(np.array(grad, dtype=np.float64) for grad in grads),
+                    input_totals=totals,
+                    parameter_grads={p.name: p.grad.copy() for p in module_parameters(module)},
+                )
+            )
+        return grads
+
+
+def backward_with_steps(
+    tape: Tape, output: Value, grad_output: Array | None = None
+) -> list[BackwardStep]:
+    """`tape.backward(output, grad_output)`, also returning what every module's backward did,
+    in the order they ran (newest record first).
+
+    The real `Tape.backward` does the work, so routing and accumulation are exactly the
+    lecture's; the tape, its values and the parameters end as after a plain backward.
+    """
+    steps: list[BackwardStep] = []
+    modules = [record.module for record in tape.records]
+    try:
+        for record in tape.records:
+            record.module = _Listener(record, steps)
+        tape.backward(output, grad_output)
+    finally:
+        for record, module in zip(tape.records, modules, strict=True):
+            record.module = module
+    return steps

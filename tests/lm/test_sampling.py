@@ -198,6 +198,34 @@ def test_roll_die_is_deterministic_and_each_row_uses_its_own_generator() -> None
     assert batch.shape == (8,)
 
 
+class FixedUniforms:
+    """A stand-in generator whose random() returns the given numbers in turn."""
+
+    def __init__(self, *values: float):
+        self.values = list(values)
+
+    def random(self) -> float:
+        return self.values.pop(0)
+
+
+def test_one_passage_rolls_the_same_token_as_a_batch_row_even_on_the_boundaries() -> None:
+    """One row takes a binary search (the common case, a single stream), a batch counts the
+    cumulative sums <= u; both pick the token whose interval [F(i-1), F(i)) holds u."""
+    probs = np.array([[0.0, 0.25, 0.0, 0.5, 0.25, 0.0]])
+    cumulative = np.cumsum(probs[0])  # 0, .25, .25, .75, 1, 1
+    # random() is in [0, 1): every u up to just below 1, the cumulative sums themselves too
+    for u in [0.0, 0.1, 0.25, 0.3, 0.75, 0.9, 1 - 2**-53, *cumulative[cumulative < 1]]:
+        alone = roll_die(probs, [FixedUniforms(u)])[0]
+        batch = roll_die(np.repeat(probs, 2, axis=0), [FixedUniforms(u), FixedUniforms(0.5)])[0]
+        assert alone == batch == min(int((cumulative <= u).sum()), 5)
+        assert probs[0, alone] > 0  # never an impossible token, even at u = F(i) exactly
+    for seed in range(200):
+        row = random_distributions(seed, rows=1)
+        u = np.random.default_rng(seed).random()
+        expected = int((np.cumsum(row[0]) <= u * np.cumsum(row[0])[-1]).sum())
+        assert roll_die(row, [FixedUniforms(u)])[0] == expected
+
+
 # -- parameters ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("params", "message"),

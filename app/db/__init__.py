@@ -1,0 +1,28 @@
+"""Storage: SQLAlchemy models, the engine, Alembic migrations."""
+
+from app.db.models import (
+    Base,
+    GeneratedPassage,
+    Guess,
+    Player,
+    Room,
+    RoomMember,
+    Round,
+    utcnow,
+)
+from app.db.session import make_engine, migrate, session_factory, transaction
+
+__all__ = [
+    "Base",
+    "GeneratedPassage",
+    "Guess",
+    "Player",
+    "Room",
+    "RoomMember",
+    "Round",
+    "make_engine",
+    "migrate",
+    "session_factory",
+    "transaction",
+    "utcnow",
+]

@@ -1,0 +1,43 @@
+"""Difficulty: which (model, temperature) pairs a round may draw its generated passage from.
+
+Lower temperatures make a model's text smoother and harder to tell from Shakespeare; the RNNs
+are harder to spot than the n-grams. Presets go by kind, so a student's own checkpoint joins in.
+"""
+
+from dataclasses import dataclass
+
+from app.lm.base import ModelInfo
+
+DIFFICULTIES = ("mixed", "easy", "medium", "hard")
+MODES = ("pair", "single")
+# The temperatures the passage pool keeps ready for each kind of model.
+TEMPERATURES = {"ngram": (0.8, 1.0), "rnn": (0.75, 1.0)}
+PRESETS: dict[str, set[tuple[str, float]]] = {  # difficulty -> {(kind, temperature)}
+    "easy": {("ngram", 1.0)},
+    "medium": {("ngram", 0.8), ("rnn", 1.0)},
+    "hard": {("rnn", 0.75)},
+}
+
+
+@dataclass(frozen=True)
+class PoolKey:
+    model: str
+    temperature: float
+
+
+def pool_keys(models: list[ModelInfo]) -> list[PoolKey]:
+    return [
+        PoolKey(info.name, temperature)
+        for info in models
+        for temperature in TEMPERATURES.get(info.kind, (1.0,))
+    ]
+
+
+def keys_for(difficulty: str, models: list[ModelInfo], model: str | None = None) -> list[PoolKey]:
+    """The pool keys a round of this difficulty may use (never empty while a model is loaded)."""
+    kinds = {info.name: info.kind for info in models}
+    keys = [key for key in pool_keys(models) if model is None or key.model == model]
+    if difficulty == "mixed":
+        return keys
+    chosen = [key for key in keys if (kinds[key.model], key.temperature) in PRESETS[difficulty]]
+    return chosen or keys  # e.g. "hard" with no RNN loaded: the nearest thing there is

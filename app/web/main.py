@@ -1,0 +1,118 @@
+"""The app factory and its lifespan: load every checkpoint once, migrate the database, start the
+passage pool. `realornn serve` runs it under uvicorn."""
+
+import logging
+from contextlib import asynccontextmanager
+
+import torch
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.config import Settings, get_settings
+from app.corpus import load_corpus
+from app.db import Room, make_engine, migrate, session_factory
+from app.game import pool_keys
+from app.web import classroom
+from app.web.events import RoomEvents
+from app.web.models import heatmap_model, load_models
+from app.web.pool import PassagePool
+from app.web.routers import api, game, pages, rooms, stats, tape
+from app.web.security import SecurityHeaders
+from app.web.state import AppState
+
+log = logging.getLogger("realornn.server")
+
+
+class NoGenerators(RuntimeError):
+    """Not one checkpoint in the models folder loaded: nothing to play with."""
+
+
+def build_state(settings: Settings, *, run_migrations: bool = True) -> AppState:
+    url = settings.resolved_database_url()
+    if run_migrations:
+        migrate(url)
+    models = load_models(settings.models_dir)
+    if not models:
+        raise NoGenerators(
+            f"no generator loaded from {settings.models_dir}: put a checkpoint (*.safetensors) "
+            "there or set MODELS_DIR"
+        )
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    corpus = load_corpus()  # the plays: real excerpts come from their test split
+    heatmap = heatmap_model(models, settings.heatmap_model)
+    in_game = [m.info for m in models.values() if m.guarded]
+    pool = PassagePool(
+        models,
+        sessions,
+        corpus,
+        pool_keys(in_game),
+        heatmap,
+        target=settings.pool_target,
+        bank_max=settings.pool_bank_max,
+    )
+
+    def read_version(code: str) -> int | None:
+        with sessions() as session:
+            room = session.get(Room, code)
+            return room.version if room else None
+
+    def read_state(code: str) -> dict | None:
+        with sessions() as session:
+            room = session.get(Room, code)
+            return classroom.public_state(session, room) if room else None
+
+    return AppState(
+        settings=settings,
+        secret_key=settings.resolved_secret_key(),
+        engine=engine,
+        sessions=sessions,
+        models=models,
+        corpus=corpus,
+        heatmap=heatmap,
+        pool=pool,
+        room_events=RoomEvents(read_version, read_state),
+    )
+
+
+def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+        if settings.torch_threads:
+            torch.set_num_threads(settings.torch_threads)
+        try:
+            state = build_state(settings, run_migrations=run_migrations)
+        except NoGenerators as error:
+            log.error("%s", error)  # uvicorn then says "Application startup failed" and exits
+            raise
+        app.state.realornn = state
+        state.pool.start()
+        log.info(
+            "serving %d models (%s); heatmap: %s",
+            len(state.models),
+            ", ".join(state.models),
+            state.heatmap.info.name if state.heatmap else "none",
+        )
+        try:
+            yield
+        finally:
+            state.pool.stop()
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="Real or RNN?",
+        description="Which is the real Shakespeare? n-gram and RNN language models against the "
+        "plays. Samples, real excerpts, game rounds, statistics.",
+        version="0.2.0",
+        lifespan=lifespan,
+        docs_url=None,  # served by pages.py from vendored files: no CDN, no inline script
+        redoc_url=None,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    for router in (api.router, game.router, stats.router, rooms.router, tape.router, pages.router):
+        app.include_router(router)
+    return app

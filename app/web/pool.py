@@ -1,0 +1,216 @@
+"""The passage pool: generated passages kept ready in the database per (model, temperature).
+
+A background thread tops up every key to `pool_target` unserved passages (each already paired
+with its real excerpt, copy-checked and scored for the heatmap), so a round is one SELECT and
+one UPDATE. Passages stay in the bank after they are served: when a key runs dry faster than it
+refills, rounds reuse served ones rather than wait. The bank lives in the database, so it
+survives a restart.
+"""
+
+import logging
+import random
+import secrets
+import threading
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.corpus import Corpus, ExcerptError, sample_excerpt
+from app.db import GeneratedPassage, transaction
+from app.game import PoolKey, make_facing_passage
+from app.web.models import LoadedModel
+
+log = logging.getLogger("realornn.pool")
+
+EXCERPT_LENGTHS = (250, 350, 450, 600)  # real excerpts of several lengths: stats by length
+
+
+class PoolEmpty(LookupError):
+    """No passage could be made for any of the keys asked for."""
+
+
+class PassagePool:
+    def __init__(
+        self,
+        models: dict[str, LoadedModel],
+        sessions: sessionmaker[Session],
+        corpus: Corpus,
+        keys: list[PoolKey],
+        heatmap: LoadedModel | None,
+        target: int,
+        bank_max: int,
+    ):
+        self.models, self.sessions, self.corpus = models, sessions, corpus
+        self.keys, self.heatmap = keys, heatmap
+        self.target, self.bank_max = target, bank_max
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._make_lock = threading.Lock()  # one generation at a time: 2 cores, torch threads
+
+    # -- the refill thread ---------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._refill_forever, name="passage-pool", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _refill_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                made = self.refill_once()
+            except Exception:  # a bad model must not kill the pool for the others
+                log.exception("passage pool: refill failed")
+                made = 0
+            if not made:
+                self._stop.wait(2.0)
+
+    def refill_once(self) -> int:
+        """Make one passage for each key below target; the number made."""
+        counts = self.counts()
+        made = 0
+        for key in self.keys:
+            if self._stop.is_set():
+                break
+            fresh, total = counts.get(key, (0, 0))
+            if fresh < self.target and total < self.bank_max:
+                made += self.make(key) is not None
+        return made
+
+    # -- reading ---------------------------------------------------------------------------
+    def counts(self) -> dict[PoolKey, tuple[int, int]]:
+        """(unserved, all) passages per key."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(
+                    GeneratedPassage.model,
+                    GeneratedPassage.temperature,
+                    func.sum(case((GeneratedPassage.served == 0, 1), else_=0)),
+                    func.count(),
+                ).group_by(GeneratedPassage.model, GeneratedPassage.temperature)
+            ).all()
+        return {PoolKey(m, t): (int(fresh or 0), int(total)) for m, t, fresh, total in rows}
+
+    def ready(self) -> int:
+        return sum(min(fresh, self.target) for fresh, _ in self.counts().values())
+
+    def take(self, keys: list[PoolKey], rng: random.Random | None = None) -> GeneratedPassage:
+        """A passage for a round: an unserved one from a random key, else a served one, else one
+        made now (slow: the caller runs this off the event loop)."""
+        rng = rng or random.SystemRandom()
+        keys = [key for key in keys if key in self.keys]
+        if not keys:
+            raise PoolEmpty("no model in play matches the request")
+        with transaction(self.sessions) as session:
+            for fresh_only in (True, False):
+                for key in rng.sample(keys, len(keys)):
+                    passage = self._pick(session, key, fresh_only, rng)
+                    if passage is not None:
+                        session.execute(
+                            update(GeneratedPassage)
+                            .where(GeneratedPassage.id == passage.id)
+                            .values(served=GeneratedPassage.served + 1)
+                        )
+                        return passage
+        for key in rng.sample(keys, len(keys)):
+            passage = self.make(key)
+            if passage is not None:
+                with transaction(self.sessions) as session:
+                    session.execute(
+                        update(GeneratedPassage)
+                        .where(GeneratedPassage.id == passage.id)
+                        .values(served=GeneratedPassage.served + 1)
+                    )
+                return passage
+        raise PoolEmpty("no passage could be generated for the models asked for")
+
+    @staticmethod
+    def _pick(
+        session: Session, key: PoolKey, fresh_only: bool, rng: random.Random
+    ) -> GeneratedPassage | None:
+        where = [
+            GeneratedPassage.model == key.model,
+            GeneratedPassage.temperature == key.temperature,
+        ]
+        if fresh_only:
+            where.append(GeneratedPassage.served == 0)
+        ids = session.scalars(select(GeneratedPassage.id).where(*where)).all()
+        if not ids:
+            return None
+        return session.get(GeneratedPassage, rng.choice(ids))
+
+    # -- making ---------------------------------------------------------------------------
+    def make(self, key: PoolKey, seed: int | None = None) -> GeneratedPassage | None:
+        """Generate, check and store one passage for `key`; None when the model cannot."""
+        loaded = self.models[key.model]
+        seed = seed if seed is not None else secrets.randbelow(2**31)
+        rng = random.Random(seed)
+        try:
+            excerpt = sample_excerpt(self.corpus, rng.choice(EXCERPT_LENGTHS), seed, "test")
+        except ExcerptError as error:
+            log.warning("passage pool: no excerpt (%s)", error)
+            return None
+        with self._make_lock:
+            facing = make_facing_passage(
+                loaded.generator,
+                excerpt,
+                temperature=key.temperature,
+                seed=seed,
+                copied_length=loaded.copied_length,
+            )
+            if facing is None:
+                log.info("passage pool: %s gave no usable passage for seed %d", key, seed)
+                return None
+            generated_bits = real_bits = None
+            if self.heatmap is not None:
+                generated_bits = bits_per_character(self.heatmap, facing.text)
+                real_bits = bits_per_character(self.heatmap, excerpt.text)
+        recipe, info = facing.recipe, loaded.info
+        row = GeneratedPassage(
+            model=info.name,
+            model_kind=info.kind,
+            unit=info.unit,
+            checkpoint_sha256=loaded.sha256,
+            temperature=recipe.temperature,
+            top_k=recipe.top_k,
+            top_p=recipe.top_p,
+            seed=recipe.seed,
+            prime=recipe.prime,
+            requested_length=recipe.requested_length,
+            text=facing.text,
+            longest_copied_span=facing.longest_copied_span,
+            real_text=excerpt.text,
+            real_source=real_source(excerpt),
+            heatmap_model=self.heatmap.info.name if self.heatmap else None,
+            generated_bits=generated_bits,
+            real_bits=real_bits,
+        )
+        with transaction(self.sessions) as session:
+            session.add(row)
+        return row
+
+
+def real_source(excerpt) -> dict:
+    return {
+        "kind": "real",
+        "play": excerpt.play,
+        "play_slug": excerpt.play_slug,
+        "act": excerpt.act,
+        "scene": excerpt.scene,
+        "scene_label": excerpt.scene_label,
+        "speakers": list(excerpt.speakers),
+        "first_line": excerpt.first_line,
+        "last_line": excerpt.last_line,
+        "split": excerpt.split,
+        "seed": excerpt.seed,
+    }
+
+
+def bits_per_character(model: LoadedModel, text: str) -> list[float]:
+    """-log2 p(char | everything before it), one number per character, rounded for storage."""
+    per_char = model.generator.surprisal(text).per_char()  # (len(text),)
+    return [round(float(b), 2) for b in per_char]

@@ -1,0 +1,1 @@
+"""Thin routers: parse and validate, call the services, shape the answer."""

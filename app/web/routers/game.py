@@ -1,0 +1,129 @@
+"""Rounds, guesses and the player: the game's JSON API."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+
+from app.db import Player, transaction
+from app.game import keys_for
+from app.web import rounds as game_rounds
+from app.web.players import get_or_create_player, player_id_from_cookie, player_view
+from app.web.pool import PoolEmpty
+from app.web.schemas import (
+    GuessRequest,
+    GuessResponse,
+    NicknameRequest,
+    PlayerView,
+    RoundRequest,
+    RoundResponse,
+)
+from app.web.state import AppState, get_state
+from app.web.statistics import compute_stats, leaderboard
+
+router = APIRouter(tags=["game"])
+State = Annotated[AppState, Depends(get_state)]
+
+
+@router.post("/api/rounds", status_code=201, response_model=RoundResponse)
+def new_round(body: RoundRequest, state: State, request: Request, response: Response) -> dict:
+    """A round: two passages (pair) or one (single), in random order, with nothing that tells
+    which is real. Guess with POST /api/rounds/{round_id}/guess."""
+    if body.model is not None and body.model not in state.models:
+        raise HTTPException(
+            404, f"model: no model {body.model!r} (loaded: {', '.join(state.models)})"
+        )
+    keys = keys_for(body.difficulty, state.model_infos_in_game(), body.model)
+    if not keys:
+        raise HTTPException(
+            404, f"model: {body.model!r} is not in the game (its training text is unavailable)"
+        )
+    try:
+        passage = state.pool.take(keys)  # milliseconds from the pool; a fresh one if it is dry
+    except PoolEmpty as error:
+        raise HTTPException(409, f"model: {error}") from None
+    with transaction(state.sessions) as session:
+        player = get_or_create_player(session, request, response, state.secret_key)
+        round_ = game_rounds.create_round(
+            session,
+            passage,
+            mode=body.mode,
+            difficulty=body.difficulty,
+            ttl_seconds=state.settings.round_ttl_seconds,
+            player_id=player.id,
+        )
+    return {
+        "round_id": round_.id,
+        "mode": round_.mode,
+        "question": game_rounds.QUESTIONS[round_.mode],
+        "passages": [{"text": text} for text in game_rounds.shown_texts(round_, passage)],
+        "expires_at": round_.expires_at,
+    }
+
+
+@router.post(
+    "/api/rounds/{round_id}/guess",
+    response_model=GuessResponse,
+    responses={404: {"description": "no such round"}, 409: {"description": "already guessed"}},
+)
+def guess(
+    round_id: str, body: GuessRequest, state: State, request: Request, response: Response
+) -> dict:
+    """The one guess of a round: right or wrong, then everything about both passages."""
+    with transaction(state.sessions) as session:
+        player = get_or_create_player(session, request, response, state.secret_key)
+        try:
+            outcome = game_rounds.take_guess(session, round_id, body.choice, player)
+        except game_rounds.RoundNotFound as error:
+            raise HTTPException(404, f"round_id: {error}") from None
+        except game_rounds.BadChoice as error:
+            raise HTTPException(422, f"choice: {error}") from None
+        except game_rounds.RoundClosed as error:
+            raise HTTPException(409, str(error)) from None
+        passages, explanation = game_rounds.reveal(outcome)
+        return {
+            "correct": outcome.correct,
+            "answer": outcome.answer,
+            "passages": passages,
+            "heatmap_explanation": explanation,
+            "player": player_view(player),
+        }
+
+
+@router.get("/api/players/me", response_model=PlayerView)
+def me(state: State, request: Request, response: Response) -> dict:
+    with transaction(state.sessions) as session:
+        return player_view(get_or_create_player(session, request, response, state.secret_key))
+
+
+@router.put("/api/players/me", response_model=PlayerView)
+def set_nickname(body: NicknameRequest, state: State, request: Request, response: Response) -> dict:
+    with transaction(state.sessions) as session:
+        player = get_or_create_player(session, request, response, state.secret_key)
+        player.nickname = body.nickname
+        return player_view(player)
+
+
+@router.get("/api/leaderboard")
+def get_leaderboard(state: State) -> dict:
+    with state.sessions() as session:
+        return {
+            "players": leaderboard(session),
+            "models": compute_stats(session)["fool_leaderboard"],
+        }
+
+
+def current_player_view(state: AppState, request: Request) -> dict:
+    """For pages: the player of the cookie, or a blank one (pages do not create players)."""
+    player_id = player_id_from_cookie(request, state.secret_key)
+    with state.sessions() as session:
+        player = session.get(Player, player_id) if player_id else None
+        if player is None:
+            return {
+                "nickname": None,
+                "score": 0,
+                "streak": 0,
+                "best_streak": 0,
+                "guesses": 0,
+                "correct": 0,
+            }
+        return player_view(player)

@@ -1,0 +1,273 @@
+"""Classroom rooms: create, join, start a round, vote, reveal, end, live events, export."""
+
+import io
+from collections.abc import Iterator
+from typing import Annotated
+
+import segno
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import Field
+
+from app.db import transaction
+from app.game import keys_for
+from app.web import classroom
+from app.web.pool import PoolEmpty
+from app.web.schemas import NicknameRequest, Strict
+from app.web.state import AppState, get_state
+from app.web.statistics import EXPORT_COLUMNS, csv_text, export_rows
+
+router = APIRouter(tags=["classroom"])
+State = Annotated[AppState, Depends(get_state)]
+HOST_COOKIE, PLAYER_COOKIE = "realornn_host_{}", "realornn_room_{}"
+
+
+class RoomRequest(Strict):
+    difficulty: str = Field("mixed", pattern="^(mixed|easy|medium|hard)$")
+    model: str | None = Field(None, max_length=200)
+    rounds: int = Field(5, ge=1, le=30)
+    timer_seconds: int | None = Field(None, ge=5, le=600)
+
+
+class VoteRequest(Strict):
+    choice: int = Field(ge=0, le=1, description="the passage you think is real: 0 or 1")
+
+
+def tokens_of(request: Request, code: str) -> list[str]:
+    """Bearer token first, then the page cookies of this room."""
+    tokens = []
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        tokens.append(header[7:].strip())
+    code = classroom.normalise_code(code)
+    for name in (HOST_COOKIE.format(code), PLAYER_COOKIE.format(code)):
+        if request.cookies.get(name):
+            tokens.append(request.cookies[name])
+    return [t for t in tokens if t]
+
+
+def set_room_cookie(request: Request, response: Response, name: str, token: str) -> None:
+    response.set_cookie(
+        name,
+        token,
+        max_age=7 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def join_url(state: AppState, request: Request, code: str) -> str:
+    base = state.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    return f"{base}/join/{code}"
+
+
+def fail(error: classroom.RoomError) -> HTTPException:
+    return HTTPException(error.status, str(error))
+
+
+@router.post("/api/rooms", status_code=201)
+def create_room(body: RoomRequest, state: State, request: Request, response: Response) -> dict:
+    """A room for a class; the host token (also set as a cookie for the projector page) is
+    needed to start rounds, reveal, end and export."""
+    if body.model is not None and body.model not in state.models:
+        raise HTTPException(
+            404, f"model: no model {body.model!r} (loaded: {', '.join(state.models)})"
+        )
+    with transaction(state.sessions) as session:
+        room, host_token = classroom.create_room(
+            session,
+            difficulty=body.difficulty,
+            model=body.model,
+            rounds=body.rounds,
+            timer_seconds=body.timer_seconds,
+        )
+    set_room_cookie(request, response, HOST_COOKIE.format(room.code), host_token)
+    return {
+        "code": room.code,
+        "host_token": host_token,
+        "join_url": join_url(state, request, room.code),
+        "qr_url": f"/api/rooms/{room.code}/qr.svg",
+    }
+
+
+@router.get("/api/rooms/{code}")
+def room_state(code: str, state: State, request: Request) -> dict:
+    """The room's state, and "you": the caller's role, vote and score (from its token)."""
+    with state.sessions() as session:
+        try:
+            room = classroom.get_room(session, code)
+        except classroom.RoomError as error:
+            raise fail(error) from None
+        caller = classroom.identify(session, room, tokens_of(request, code))
+        return classroom.public_state(session, room) | {
+            "you": classroom.personal_view(session, room, caller)
+        }
+
+
+@router.post("/api/rooms/{code}/players", status_code=201)
+def join_room(
+    code: str, body: NicknameRequest, state: State, request: Request, response: Response
+) -> dict:
+    try:
+        with transaction(state.sessions) as session:
+            room = classroom.get_room(session, code)
+            member, token = classroom.join(session, room, body.nickname)
+            room_code = room.code
+    except classroom.RoomError as error:
+        raise fail(error) from None
+    state.room_events.notify(room_code)
+    set_room_cookie(request, response, PLAYER_COOKIE.format(room_code), token)
+    return {"player_token": token, "nickname": member.nickname}
+
+
+@router.post("/api/rooms/{code}/rounds", status_code=201)
+def start_round(code: str, state: State, request: Request) -> dict:
+    """(host) The next round: everyone sees the same pair."""
+    tokens = tokens_of(request, code)
+    try:
+        with state.sessions() as session:
+            room = classroom.get_room(session, code)
+            classroom.require_host(classroom.identify(session, room, tokens), tokens)
+            keys = keys_for(room.difficulty, state.model_infos_in_game(), room.model)
+        try:
+            passage = state.pool.take(keys)
+        except PoolEmpty as error:
+            raise HTTPException(409, f"model: {error}") from None
+        with transaction(state.sessions) as session:
+            room = classroom.get_room(session, code)
+            round_ = classroom.start_round(session, room, passage)
+            passages = classroom.game_rounds.shown_texts(round_, passage)
+    except classroom.RoomError as error:
+        raise fail(error) from None
+    state.room_events.notify(room.code)
+    return {
+        "round_id": round_.id,
+        "number": round_.number,
+        "passages": [{"text": text} for text in passages],
+        "deadline": classroom.iso(round_.deadline),
+    }
+
+
+@router.post("/api/rooms/{code}/rounds/{round_id}/votes", status_code=201)
+def vote(code: str, round_id: str, body: VoteRequest, state: State, request: Request) -> dict:
+    """(player) One vote per round, until the reveal or the timer."""
+    tokens = tokens_of(request, code)
+    try:
+        with transaction(state.sessions) as session:
+            room = classroom.get_room(session, code)
+            member = classroom.require_player(classroom.identify(session, room, tokens), tokens)
+            votes = classroom.vote(session, room, round_id, member, body.choice)
+            room_code = room.code
+    except classroom.RoomError as error:
+        raise fail(error) from None
+    state.room_events.notify(room_code)
+    return {"accepted": True, "votes": votes}
+
+
+@router.post("/api/rooms/{code}/rounds/{round_id}/reveal")
+def reveal(code: str, round_id: str, state: State, request: Request) -> dict:
+    """(host) Close the vote: the split, the answer, the sources and the heatmaps."""
+    tokens = tokens_of(request, code)
+    try:
+        with transaction(state.sessions) as session:
+            room = classroom.get_room(session, code)
+            classroom.require_host(classroom.identify(session, room, tokens), tokens)
+            result = classroom.reveal(session, room, round_id)
+            room_code = room.code
+    except classroom.RoomError as error:
+        raise fail(error) from None
+    state.room_events.notify(room_code)
+    return result
+
+
+@router.post("/api/rooms/{code}/end")
+def end_room(code: str, state: State, request: Request) -> dict:
+    """(host) End the session: the class's figures."""
+    tokens = tokens_of(request, code)
+    try:
+        with transaction(state.sessions) as session:
+            room = classroom.get_room(session, code)
+            classroom.require_host(classroom.identify(session, room, tokens), tokens)
+            classroom.end(session, room)
+            result = classroom.public_state(session, room) | {"you": {"role": "host"}}
+    except classroom.RoomError as error:
+        raise fail(error) from None
+    state.room_events.notify(room.code)
+    return result
+
+
+@router.get(
+    "/api/rooms/{code}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def room_events(code: str, state: State, request: Request) -> StreamingResponse:
+    """Server-sent events: `event: state` with the public state on connect and on every change
+    (a reconnecting phone gets the current state at once); comment heartbeats in between."""
+    with state.sessions() as session:
+        try:
+            room_code = classroom.get_room(session, code).code
+        except classroom.RoomError as error:
+            raise fail(error) from None
+
+    async def stream():
+        async for payload in state.room_events.subscribe(room_code):
+            if await request.is_disconnected():
+                break
+            yield ": heartbeat\n\n" if payload is None else f"event: state\ndata: {payload}\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def host_export_rows(state: AppState, request: Request, code: str):
+    tokens = tokens_of(request, code)
+    with state.sessions() as session:
+        try:
+            room = classroom.get_room(session, code)
+            classroom.require_host(classroom.identify(session, room, tokens), tokens)
+        except classroom.RoomError as error:
+            raise fail(error) from None
+        return room.code
+
+
+@router.get("/api/rooms/{code}/export.csv", response_class=StreamingResponse)
+def export_csv(code: str, state: State, request: Request) -> StreamingResponse:
+    """(host) Every vote of the room, with the columns of /api/export/guesses.csv."""
+    room_code = host_export_rows(state, request, code)
+
+    def body() -> Iterator[str]:
+        with state.sessions() as session:
+            yield from csv_text(export_rows(session, room_code=room_code))
+
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="room-{room_code}.csv"'},
+    )
+
+
+@router.get("/api/rooms/{code}/export.json")
+def export_json(code: str, state: State, request: Request) -> dict:
+    room_code = host_export_rows(state, request, code)
+    with state.sessions() as session:
+        return {"columns": EXPORT_COLUMNS, "votes": list(export_rows(session, room_code=room_code))}
+
+
+@router.get("/api/rooms/{code}/qr.svg", response_class=Response)
+def qr_code(code: str, state: State, request: Request) -> Response:
+    """The join URL as a QR code, made here (segno): no network in the lecture hall."""
+    with state.sessions() as session:
+        try:
+            room_code = classroom.get_room(session, code).code
+        except classroom.RoomError as error:
+            raise fail(error) from None
+    buffer = io.BytesIO()
+    segno.make(join_url(state, request, room_code), error="m").save(
+        buffer, kind="svg", scale=8, border=2, xmldecl=False, dark="#111", light="#fff"
+    )
+    return Response(buffer.getvalue(), media_type="image/svg+xml")

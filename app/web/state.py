@@ -1,0 +1,41 @@
+"""What the server holds for its lifetime, built once by the lifespan."""
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.corpus import Corpus
+from app.game import PoolKey
+from app.web.events import RoomEvents
+from app.web.models import LoadedModel
+from app.web.pool import PassagePool
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    secret_key: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+    models: dict[str, LoadedModel]
+    corpus: Corpus  # the plays: real excerpts come from its test split
+    heatmap: LoadedModel | None
+    pool: PassagePool
+    room_events: RoomEvents
+
+    @property
+    def game_keys(self) -> list[PoolKey]:
+        return self.pool.keys
+
+    def model_infos_in_game(self):
+        return [m.info for m in self.models.values() if m.guarded]
+
+    def default_model(self) -> LoadedModel:
+        return self.heatmap or next(iter(self.models.values()))
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.realornn
