@@ -1,37 +1,25 @@
 // Classroom mode, the lecturer's side: the "new room" form (/classroom) and the projector view
 // (/classroom/{code}). The pieces both sides of a room need (following the room live, the
-// attribution, the heatmap, the end-of-session summary) are at the top as window.RealOrRNNRoom;
-// the students' page (join.html) loads this file for them, then classroom-join.js.
+// countdown, the class's split, the end-of-session summary) are at the top as
+// window.RealOrRNNRoom; the students' page (join.html) loads this file for them, then
+// classroom-join.js. The attribution, verdict and heatmap of a reveal are reveal.js's, shared
+// with the game.
 // No innerHTML: server text goes in through textContent; the summary charts are server-made SVG,
 // parsed as XML and imported as nodes.
 "use strict";
 
 window.RealOrRNNRoom = (function () {
-  const { el, ApiError, describeError, formatNumber } = window.RealOrRNN;
-  const KIND_NAMES = { rnn: "RNN", ngram: "n-gram" };
+  const { el, ApiError, request } = window.RealOrRNN;
 
   // ---- following a room live --------------------------------------------------------------------
 
   /** GET /api/rooms/{code}, with the server's clock (the Date header) for the countdown. */
   async function getState(code) {
-    let response;
-    try {
-      response = await fetch(`/api/rooms/${encodeURIComponent(code)}`, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-    } catch (networkError) {
-      throw new ApiError(0, "Could not reach the server. Check the connection.");
+    const url = `/api/rooms/${encodeURIComponent(code)}`;
+    const { body, response } = await request("GET", url, undefined, { cache: "no-store" });
+    if (typeof body !== "object") {
+      throw new ApiError(response.status, "The server sent an unreadable reply.");
     }
-    let body = null;
-    try {
-      body = await response.json();
-    } catch (notJson) {
-      body = null;
-    }
-    if (!response.ok) throw new ApiError(response.status, describeError(response.status, body));
-    if (!body || typeof body !== "object") throw new ApiError(response.status, "Unreadable reply.");
     const serverDate = Date.parse(response.headers.get("Date") || "");
     return { state: body, serverNow: Number.isFinite(serverDate) ? serverDate : null };
   }
@@ -226,7 +214,7 @@ window.RealOrRNNRoom = (function () {
     return () => clearInterval(timer);
   }
 
-  // ---- reveal: attribution, heatmap, split -------------------------------------------------------
+  // ---- reveal: the class's split ----------------------------------------------------------
 
   function percent(value) {
     return typeof value === "number" && Number.isFinite(value)
@@ -240,114 +228,6 @@ window.RealOrRNNRoom = (function () {
 
   function plural(count, one, many) {
     return `${count} ${count === 1 ? one : many}`;
-  }
-
-  /** The source of a revealed passage, as the play page shows it. */
-  function describeSource(source, surprisal) {
-    const rows = [];
-    if (source.kind === "real" || (source.play && source.kind !== "generated")) {
-      const where =
-        source.scene_label ||
-        [source.act && `Act ${source.act}`, source.scene && `Scene ${source.scene}`]
-          .filter(Boolean)
-          .join(", ");
-      const lines = source.first_line ? `lines ${source.first_line}–${source.last_line}` : "";
-      rows.push(
-        el(
-          "p",
-          { className: "source-title" },
-          el("cite", { text: source.play || "Shakespeare" }),
-          where ? `, ${where}` : "",
-          lines ? ` (${lines})` : "",
-        ),
-      );
-      if (Array.isArray(source.speakers) && source.speakers.length) {
-        rows.push(detailList([["Speakers", source.speakers.join(", ")]]));
-      }
-    } else {
-      const kind = KIND_NAMES[source.model_kind] || source.model_kind;
-      rows.push(
-        el(
-          "p",
-          { className: "source-title" },
-          "Written by ",
-          el("code", { text: source.model || "a model" }),
-          kind ? ` (${kind}${source.unit ? `, ${source.unit} level` : ""})` : "",
-        ),
-      );
-      const details = [["Temperature", formatNumber(source.temperature, 2)]];
-      details.push(["Top-k", source.top_k == null ? "off" : String(source.top_k)]);
-      details.push(["Top-p", source.top_p == null ? "off" : formatNumber(source.top_p, 2)]);
-      if (source.seed != null) details.push(["Seed", String(source.seed)]);
-      if (source.prime) details.push(["Prime", visibleWhitespace(String(source.prime))]);
-      if (source.longest_copied_span != null) {
-        details.push([
-          "Longest copied span",
-          `${source.longest_copied_span} characters of the training plays`,
-        ]);
-      }
-      rows.push(detailList(details));
-    }
-    if (surprisal && typeof surprisal.mean_bits === "number") {
-      rows.push(
-        el(
-          "p",
-          { className: "surprisal-mean" },
-          "Mean surprisal under ",
-          el("code", { text: surprisal.model || "the model" }),
-          `: ${formatNumber(surprisal.mean_bits, 2)} bits per character`,
-        ),
-      );
-    }
-    return rows;
-  }
-
-  function detailList(pairs) {
-    return el(
-      "dl",
-      { className: "details" },
-      pairs.map(([term, value]) =>
-        el("div", {}, el("dt", { text: term }), el("dd", { text: value })),
-      ),
-    );
-  }
-
-  function visibleWhitespace(text) {
-    return text.replace(/\n/g, "↵").replace(/ /g, "␣");
-  }
-
-  /** The verdict badge of a revealed passage. */
-  function verdict(isReal) {
-    return [
-      el("span", { className: "verdict-icon", "aria-hidden": "true", text: isReal ? "✓" : "⚙" }),
-      isReal ? " Real Shakespeare" : " Generated",
-    ];
-  }
-
-  // One span per character, shaded by min(bits / 10, 1) in 11 steps, as on the play page; the
-  // plain text stays available to screen readers, which would spell the spans out.
-  function renderHeatmap(container, text, surprisal) {
-    const characters = Array.from(text); // code points, as the server counts them
-    const bits = surprisal.bits;
-    const heat = el("span", { className: "heatmap", "aria-hidden": "true" });
-    characters.forEach((character, index) => {
-      const value = Number(bits[index]);
-      if (!Number.isFinite(value)) {
-        heat.append(document.createTextNode(character));
-        return;
-      }
-      const level = Math.round(Math.min(Math.max(value, 0) / 10, 1) * 10);
-      const label = character === "\n" ? "newline" : character === " " ? "space" : character;
-      heat.append(
-        el("span", {
-          className: `heat-${level}`,
-          title: `${label}: ${value.toFixed(1)} bits`,
-          text: character,
-        }),
-      );
-    });
-    container.replaceChildren(el("span", { className: "visually-hidden", text }), heat);
-    container.classList.add("has-heatmap");
   }
 
   /** A labelled horizontal bar: `fraction` of the track filled (CSSOM width: allowed by the CSP). */
@@ -553,9 +433,6 @@ window.RealOrRNNRoom = (function () {
     percent,
     share,
     plural,
-    describeSource,
-    verdict,
-    renderHeatmap,
     splitFor,
     renderSummary,
   };
@@ -566,7 +443,8 @@ window.RealOrRNNRoom = (function () {
 (function () {
   const form = document.getElementById("room-create-form");
   if (!form) return;
-  const { api, showAlert, sentence } = window.RealOrRNN;
+  const { api, showAlert, sentence, recallSettings, rememberSettings, selectIfPresent } =
+    window.RealOrRNN;
   const status = document.getElementById("room-create-status");
   const alertRegion = document.getElementById("room-create-alert");
   const button = document.getElementById("room-create");
@@ -584,13 +462,8 @@ window.RealOrRNNRoom = (function () {
   }
 
   function restore() {
-    let saved = null;
-    try {
-      saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) || "null");
-    } catch (unavailable) {
-      saved = null;
-    }
-    if (!saved || typeof saved !== "object") return;
+    const saved = recallSettings(SETTINGS_KEY);
+    if (!saved) return;
     const radio = form.querySelector(
       `input[name="difficulty"][value="${CSS.escape(String(saved.difficulty))}"]`,
     );
@@ -599,8 +472,7 @@ window.RealOrRNNRoom = (function () {
       ["model", saved.model || ""],
       ["timer_seconds", saved.timer_seconds == null ? "" : String(saved.timer_seconds)],
     ]) {
-      const select = form.elements[name];
-      if ([...select.options].some((option) => option.value === value)) select.value = value;
+      selectIfPresent(form.elements[name], value);
     }
     if (Number.isInteger(saved.rounds) && saved.rounds >= 1 && saved.rounds <= 30) {
       rounds.value = String(saved.rounds);
@@ -622,11 +494,7 @@ window.RealOrRNNRoom = (function () {
     status.className = "form-status";
     status.textContent = "Creating the room…";
     button.disabled = true;
-    try {
-      localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
-    } catch (unavailable) {
-      /* private mode: not remembered */
-    }
+    rememberSettings(SETTINGS_KEY, settings);
     try {
       const room = await api("POST", "/api/rooms", settings);
       status.textContent = `Room ${room.code} created. Opening it…`;
@@ -647,6 +515,7 @@ window.RealOrRNNRoom = (function () {
   const root = document.getElementById("room-host");
   if (!root) return;
   const { el, api, showAlert, sentence } = window.RealOrRNN;
+  const { revealPassage } = window.RealOrRNNReveal;
   const Room = window.RealOrRNNRoom;
   const code = root.dataset.code;
   const isHost = root.dataset.host === "true";
@@ -812,18 +681,10 @@ window.RealOrRNNRoom = (function () {
     (reveal.passages || []).forEach((info, index) => {
       const article = articles[index];
       if (!article || !info) return;
-      const isReal = Boolean(info.real);
-      article.classList.add(isReal ? "is-real" : "is-generated");
-      article.querySelector(".verdict").replaceChildren(...Room.verdict(isReal));
-      article.querySelector(".room-split-slot").replaceChildren(Room.splitFor(reveal, index));
-      const attribution = article.querySelector(".attribution");
-      attribution.replaceChildren(...Room.describeSource(info.source || {}, info.surprisal));
-      attribution.hidden = false;
       const text =
         round.passages && round.passages[index] ? String(round.passages[index].text ?? "") : "";
-      if (info.surprisal && Array.isArray(info.surprisal.bits)) {
-        Room.renderHeatmap(article.querySelector(".passage-text"), text, info.surprisal);
-      }
+      revealPassage(article, info, text);
+      article.querySelector(".room-split-slot").replaceChildren(Room.splitFor(reveal, index));
     });
     const answer = Number(reveal.answer);
     const votes = Number(reveal.votes) || 0;

@@ -7,7 +7,8 @@
 (function () {
   const root = document.getElementById("room-join");
   if (!root || !root.dataset.code) return; // no code yet: the page shows only the code form
-  const { el, api, showAlert, sentence, keyBelongsToControl } = window.RealOrRNN;
+  const { el, api, showAlert, sentence, keyBelongsToControl, checkNickname } = window.RealOrRNN;
+  const { describeSource, verdict } = window.RealOrRNNReveal;
   const Room = window.RealOrRNNRoom;
   const code = root.dataset.code;
   const base = `/api/rooms/${encodeURIComponent(code)}`;
@@ -223,12 +224,12 @@
         "header",
         { className: "passage-header" },
         el("h2", { className: "passage-label", text: `Passage ${index + 1}` }),
-        el("span", { className: "verdict" }, ...Room.verdict(isReal)),
+        el("span", { className: "verdict" }, ...verdict(isReal)),
       ),
       el(
         "div",
         { className: "attribution" },
-        ...Room.describeSource(info.source || {}, info.surprisal),
+        ...describeSource(info.source || {}, info.surprisal),
       ),
     );
   }
@@ -255,16 +256,7 @@
   async function join(event) {
     event.preventDefault();
     const nickname = ui.nickname.value.split(/\s+/).filter(Boolean).join(" ");
-    if (nickname.length < 1 || nickname.length > 24) {
-      ui.joinStatus.className = "form-status is-error";
-      ui.joinStatus.textContent = "A nickname has 1 to 24 characters.";
-      ui.nickname.setAttribute("aria-invalid", "true");
-      ui.nickname.focus();
-      return;
-    }
-    ui.nickname.removeAttribute("aria-invalid");
-    ui.joinStatus.className = "form-status";
-    ui.joinStatus.textContent = "Joining…";
+    if (!checkNickname(nickname, ui.nickname, ui.joinStatus, "Joining…")) return;
     ui.joinButton.disabled = true;
     try {
       await api("POST", `${base}/players`, { nickname });

@@ -1,5 +1,5 @@
-// Helpers shared by play.js and explore.js. No framework, no innerHTML: every piece of server
-// text goes into the page through textContent / createTextNode.
+// Helpers shared by every page's script (play, explore, tape, classroom). No framework, no
+// innerHTML: every piece of server text goes into the page through textContent / createTextNode.
 "use strict";
 
 window.RealOrRNN = (function () {
@@ -49,9 +49,15 @@ window.RealOrRNN = (function () {
     }
   }
 
-  /** fetch + JSON both ways; rejects with an ApiError carrying a readable message. */
-  async function api(method, url, payload) {
-    const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  /** fetch + JSON both ways: the parsed body and the response (for its headers); rejects with an
+   *  ApiError carrying a readable message. `init` adds fetch options (e.g. cache: "no-store"). */
+  async function request(method, url, payload, init) {
+    const options = {
+      ...init,
+      method,
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    };
     if (payload !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(payload);
@@ -70,7 +76,12 @@ window.RealOrRNN = (function () {
     }
     if (!response.ok) throw new ApiError(response.status, describeError(response.status, body));
     if (body === null) throw new ApiError(response.status, "The server sent an unreadable reply.");
-    return body;
+    return { body, response };
+  }
+
+  /** fetch + JSON both ways: the parsed body; rejects with an ApiError with a readable message. */
+  async function api(method, url, payload) {
+    return (await request(method, url, payload)).body;
   }
 
   /** The message as a sentence: with a full stop at the end when it has none. */
@@ -84,6 +95,48 @@ window.RealOrRNN = (function () {
     region.textContent = message || "";
     region.classList.toggle("is-visible", Boolean(message));
     if (message) region.scrollIntoView({ block: "nearest" }); // it may sit above the fold
+  }
+
+  /** Checks a nickname (1 to 24 characters) before a form sends it: when it is out of bounds,
+   *  marks the input invalid, says why in the form's status line and returns false; otherwise
+   *  clears the mark, shows `pending` ("Saving…") and returns true. */
+  function checkNickname(nickname, input, status, pending) {
+    if (nickname.length < 1 || nickname.length > 24) {
+      status.className = "form-status is-error";
+      status.textContent = "A nickname has 1 to 24 characters.";
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return false;
+    }
+    input.removeAttribute("aria-invalid");
+    status.className = "form-status";
+    status.textContent = pending;
+    return true;
+  }
+
+  /** Settings a page remembered with rememberSettings: the saved object, or null (none, not
+   *  readable, or no storage, as in some private modes). */
+  function recallSettings(key) {
+    try {
+      const saved = JSON.parse(localStorage.getItem(key) || "null");
+      return saved && typeof saved === "object" ? saved : null;
+    } catch (unavailable) {
+      return null;
+    }
+  }
+
+  /** Remembers a page's settings in localStorage (without storage, they are not remembered). */
+  function rememberSettings(key, settings) {
+    try {
+      localStorage.setItem(key, JSON.stringify(settings));
+    } catch (unavailable) {
+      /* private mode: settings simply are not remembered */
+    }
+  }
+
+  /** Selects `value` in a <select> when it is one of its options; otherwise leaves it as it is. */
+  function selectIfPresent(select, value) {
+    if ([...select.options].some((option) => option.value === value)) select.value = value;
   }
 
   function formatNumber(value, digits) {
@@ -106,11 +159,16 @@ window.RealOrRNN = (function () {
   return {
     el,
     api,
+    request,
     ApiError,
     describeError,
     showAlert,
     formatNumber,
     keyBelongsToControl,
     sentence,
+    checkNickname,
+    recallSettings,
+    rememberSettings,
+    selectIfPresent,
   };
 })();

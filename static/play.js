@@ -4,7 +4,9 @@
 "use strict";
 
 (function () {
-  const { el, api, showAlert, formatNumber, keyBelongsToControl, sentence } = window.RealOrRNN;
+  const { el, api, showAlert, keyBelongsToControl, sentence, checkNickname } = window.RealOrRNN;
+  const { recallSettings, rememberSettings, selectIfPresent } = window.RealOrRNN;
+  const { revealPassage } = window.RealOrRNNReveal;
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -32,7 +34,6 @@
     single: "This passage is either from a Shakespeare play or written by a language model.",
   };
   const SETTINGS_KEY = "realornn.play.settings";
-  const KIND_NAMES = { rnn: "RNN", ngram: "n-gram" };
 
   // phase: "idle" | "loading" | "guessing" | "submitting" | "revealed" | "closed"
   const state = { phase: "idle", round: null, request: 0 };
@@ -45,34 +46,20 @@
   }
 
   function saveSettings() {
-    const settings = {
+    rememberSettings(SETTINGS_KEY, {
       mode: currentMode(),
       difficulty: ui.difficulty.value,
       model: ui.model.value,
-    };
-    try {
-      localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
-    } catch (unavailable) {
-      /* private mode: settings simply are not remembered */
-    }
+    });
   }
 
   function restoreSettings() {
-    let settings = null;
-    try {
-      settings = JSON.parse(localStorage.getItem(SETTINGS_KEY) || "null");
-    } catch (unavailable) {
-      settings = null;
-    }
-    if (!settings || typeof settings !== "object") return;
+    const settings = recallSettings(SETTINGS_KEY);
+    if (!settings) return;
     for (const input of ui.modeInputs) input.checked = input.value === settings.mode;
     if (!document.querySelector('input[name="mode"]:checked')) ui.modeInputs[0].checked = true;
     selectIfPresent(ui.difficulty, settings.difficulty);
     selectIfPresent(ui.model, settings.model);
-  }
-
-  function selectIfPresent(select, value) {
-    if ([...select.options].some((option) => option.value === value)) select.value = value;
   }
 
   // ---- drawing a round ------------------------------------------------------------------------
@@ -217,20 +204,7 @@
 
     revealed.forEach((info, index) => {
       const article = articles[index];
-      if (!article || !info) return;
-      const isReal = Boolean(info.real);
-      article.classList.add(isReal ? "is-real" : "is-generated");
-      const verdict = article.querySelector(".verdict");
-      verdict.replaceChildren(
-        el("span", { className: "verdict-icon", "aria-hidden": "true", text: isReal ? "✓" : "⚙" }),
-        isReal ? " Real Shakespeare" : " Generated",
-      );
-      const attribution = article.querySelector(".attribution");
-      attribution.replaceChildren(...describeSource(info.source || {}, info.surprisal));
-      attribution.hidden = false;
-      if (info.surprisal && Array.isArray(info.surprisal.bits)) {
-        renderHeatmap(article.querySelector(".passage-text"), round.texts[index], info.surprisal);
-      }
+      if (article && info) revealPassage(article, info, round.texts[index]);
     });
 
     const correct = Boolean(outcome.correct);
@@ -262,109 +236,6 @@
     return "";
   }
 
-  // ---- attribution ----------------------------------------------------------------------------
-
-  function describeSource(source, surprisal) {
-    const rows = [];
-    if (source.kind === "real") {
-      const where =
-        source.scene_label ||
-        [source.act && `Act ${source.act}`, source.scene && `Scene ${source.scene}`]
-          .filter(Boolean)
-          .join(", ");
-      const lines = source.first_line ? `lines ${source.first_line}–${source.last_line}` : "";
-      rows.push(
-        el(
-          "p",
-          { className: "source-title" },
-          el("cite", { text: source.play || "Shakespeare" }),
-          where ? `, ${where}` : "",
-          lines ? ` (${lines})` : "",
-        ),
-      );
-      if (Array.isArray(source.speakers) && source.speakers.length) {
-        rows.push(detailList([["Speakers", source.speakers.join(", ")]]));
-      }
-    } else if (source.kind === "generated") {
-      const kind = KIND_NAMES[source.model_kind] || source.model_kind;
-      rows.push(
-        el(
-          "p",
-          { className: "source-title" },
-          "Written by ",
-          el("code", { text: source.model || "a model" }),
-          kind ? ` (${kind}${source.unit ? `, ${source.unit} level` : ""})` : "",
-        ),
-      );
-      const details = [["Temperature", formatNumber(source.temperature, 2)]];
-      details.push(["Top-k", source.top_k == null ? "off" : String(source.top_k)]);
-      details.push(["Top-p", source.top_p == null ? "off" : formatNumber(source.top_p, 2)]);
-      if (source.seed != null) details.push(["Seed", String(source.seed)]);
-      if (source.prime) details.push(["Prime", visibleWhitespace(source.prime)]);
-      if (source.longest_copied_span != null) {
-        details.push([
-          "Longest copied span",
-          `${source.longest_copied_span} characters of the training plays`,
-        ]);
-      }
-      rows.push(detailList(details));
-    }
-    if (surprisal && typeof surprisal.mean_bits === "number") {
-      rows.push(
-        el(
-          "p",
-          { className: "surprisal-mean" },
-          `Mean surprisal under `,
-          el("code", { text: surprisal.model || "the model" }),
-          `: ${formatNumber(surprisal.mean_bits, 2)} bits per character`,
-        ),
-      );
-    }
-    return rows;
-  }
-
-  function detailList(pairs) {
-    return el(
-      "dl",
-      { className: "details" },
-      pairs.map(([term, value]) =>
-        el("div", {}, el("dt", { text: term }), el("dd", { text: value })),
-      ),
-    );
-  }
-
-  function visibleWhitespace(text) {
-    return text.replace(/\n/g, "↵").replace(/ /g, "␣");
-  }
-
-  // ---- heatmap --------------------------------------------------------------------------------
-
-  // One span per character, shaded by min(bits / 10, 1) in 11 steps (heat-0 is unshaded), as GLTR
-  // does; the plain text stays available to screen readers, which would spell the spans out.
-  function renderHeatmap(container, text, surprisal) {
-    const characters = Array.from(text); // code points, as the server counts them
-    const bits = surprisal.bits;
-    const heat = el("span", { className: "heatmap", "aria-hidden": "true" });
-    characters.forEach((character, index) => {
-      const value = Number(bits[index]);
-      if (!Number.isFinite(value)) {
-        heat.append(document.createTextNode(character));
-        return;
-      }
-      const level = Math.round(Math.min(Math.max(value, 0) / 10, 1) * 10);
-      const label = character === "\n" ? "newline" : character === " " ? "space" : character;
-      heat.append(
-        el("span", {
-          className: `heat-${level}`,
-          title: `${label}: ${value.toFixed(1)} bits`,
-          text: character,
-        }),
-      );
-    });
-    container.replaceChildren(el("span", { className: "visually-hidden", text }), heat);
-    container.classList.add("has-heatmap");
-  }
-
   // ---- player ---------------------------------------------------------------------------------
 
   function updatePlayer(player) {
@@ -383,16 +254,7 @@
   async function saveNickname(event) {
     event.preventDefault();
     const nickname = ui.nickname.value.trim();
-    if (nickname.length < 1 || nickname.length > 24) {
-      ui.nicknameStatus.className = "form-status is-error";
-      ui.nicknameStatus.textContent = "A nickname has 1 to 24 characters.";
-      ui.nickname.setAttribute("aria-invalid", "true");
-      ui.nickname.focus();
-      return;
-    }
-    ui.nickname.removeAttribute("aria-invalid");
-    ui.nicknameStatus.className = "form-status";
-    ui.nicknameStatus.textContent = "Saving…";
+    if (!checkNickname(nickname, ui.nickname, ui.nicknameStatus, "Saving…")) return;
     try {
       const player = await api("PUT", "/api/players/me", { nickname });
       updatePlayer(player);
