@@ -11,9 +11,10 @@ import logging
 import random
 import secrets
 import threading
+import time
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from app.corpus import Corpus, ExcerptError, sample_excerpt
 from app.db import GeneratedPassage, transaction
@@ -78,7 +79,11 @@ class PassagePool:
                 break
             fresh, total = counts.get(key, (0, 0))
             if fresh < self.target and total < self.bank_max:
+                started = time.perf_counter()
                 made += self.make(key) is not None
+                # rest as long as the passage took: the refill never takes more than half of
+                # the machine from the requests it is there to serve
+                self._stop.wait(time.perf_counter() - started)
         return made
 
     # -- reading ---------------------------------------------------------------------------
@@ -106,16 +111,27 @@ class PassagePool:
         if not keys:
             raise PoolEmpty("no model in play matches the request")
         with transaction(self.sessions) as session:
-            for fresh_only in (True, False):
-                for key in rng.sample(keys, len(keys)):
-                    passage = self._pick(session, key, fresh_only, rng)
-                    if passage is not None:
-                        session.execute(
-                            update(GeneratedPassage)
-                            .where(GeneratedPassage.id == passage.id)
-                            .values(served=GeneratedPassage.served + 1)
-                        )
-                        return passage
+            for key in rng.sample(keys, len(keys)):
+                passage = session.scalars(
+                    select(GeneratedPassage)
+                    .options(
+                        defer(GeneratedPassage.generated_bits), defer(GeneratedPassage.real_bits)
+                    )
+                    .where(
+                        GeneratedPassage.model == key.model,
+                        GeneratedPassage.temperature == key.temperature,
+                    )
+                    .order_by(GeneratedPassage.served > 0, func.random())
+                    .limit(1)
+                ).first()
+                if passage is not None:
+                    session.execute(
+                        update(GeneratedPassage)
+                        .where(GeneratedPassage.id == passage.id)
+                        .values(served=GeneratedPassage.served + 1)
+                        .execution_options(synchronize_session=False)
+                    )
+                    return passage
         for key in rng.sample(keys, len(keys)):
             passage = self.make(key)
             if passage is not None:

@@ -96,7 +96,10 @@ def take_guess(
     if round_.expires_at <= now:
         raise RoundClosed("this round has expired: start a new one")
     taken = session.execute(
-        update(Round).where(Round.id == round_id, Round.guessed_at.is_(None)).values(guessed_at=now)
+        update(Round)
+        .where(Round.id == round_id, Round.guessed_at.is_(None))
+        .values(guessed_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if taken != 1:
         raise RoundClosed("this round has already been guessed: each round takes one guess")
@@ -138,6 +141,7 @@ def record_score(session: Session, player: Player, correct: bool) -> None:
                 (Player.best_streak < new_streak, new_streak), else_=Player.best_streak
             ),
         )
+        .execution_options(synchronize_session=False)
     )
     session.refresh(player)
 

@@ -1,0 +1,719 @@
+"""How much load does the game server take? A bounded load run against a real uvicorn, next to
+the framework's own ceiling, and a check that not one acknowledged guess was lost.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/serve.py                    # 32 players x 2000 rounds (~1.5 min)
+    .venv/bin/python benchmarks/serve.py --json             # the same, as JSON on stdout
+    .venv/bin/python benchmarks/serve.py --workers 2 --clients 64 --cycles 4000
+    .venv/bin/python benchmarks/serve.py --models char-7gram-kn,char-lstm-2x512 --warmup 0.5
+
+What it does, in one process (the load generator) and two server subprocesses, one at a time:
+ 1. The game. `python -m app.cli serve --port P --log-level warning --workers N` with a fresh
+    DATA_DIR and DATABASE_URL (a SQLite file) in a temporary folder, and MODELS_DIR a temporary
+    folder of symlinks to the chosen checkpoints (default: the shipped n-grams). It waits for
+    /healthz, then until the passage pool holds --warmup of its full size (POOL_TARGET unserved
+    passages for every (model, temperature) key), so rounds are measured against a warm pool,
+    not against generation. Then --clients simulated players (one httpx.AsyncClient each, so
+    each keeps its own player cookie and keep-alive connection) share --cycles cycles; a cycle
+    is POST /api/rounds {"mode": "pair"} then POST /api/rounds/{id}/guess with a random choice.
+    Every request's latency is recorded, and every cycle's.
+ 2. The books. Acknowledged guesses (200 answers) against GET /api/stats (overall guesses),
+    against the rows of GET /api/export/guesses.json, and, after the server has stopped,
+    against the rows of the guesses table read straight from the SQLite file (and the players'
+    guess counters, and the rounds marked guessed). All must be equal: not one guess lost,
+    none counted twice.
+ 3. The ceiling. A bare FastAPI app whose endpoint does no work (`GET /bare` -> {}, an async
+    def in `make_bare_app` below; --bare-sync: `GET /bare-sync`, a plain def that runs in the
+    threadpool like the game's endpoints), served by uvicorn in a subprocess with the same
+    workers and log level, hit by the same number of clients with the same number of requests
+    (2 x cycles).
+
+The goals: game throughput at least half the bare endpoint's, and game p99 at most twice the
+bare p99. Everything shares this machine's cores: the load generator (a Python process that
+itself needs a good part of a core), the server and, in the game, the pool's refill thread,
+which keeps generating passages while rounds drain the pool. So the figures are a floor for a
+dedicated server; the ratios are the point, since both servers face the same client.
+docs/serve-benchmark.md has a run's results and what they mean.
+"""
+
+import argparse
+import asyncio
+import functools
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODELS = ("char-7gram-kn", "word-5gram-kn")
+THROUGHPUT_GOAL = 0.5  # game requests/s over bare requests/s, at least
+P99_GOAL = 2.0  # game p99 over bare p99, at most
+
+
+# -- the bare app: the framework's ceiling ------------------------------------------------------
+def make_bare_app():
+    from fastapi import FastAPI
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/bare")
+    async def bare() -> dict:
+        return {}
+
+    @app.get("/bare-sync")
+    def bare_sync() -> dict:  # a plain def runs in the threadpool, as the game's endpoints do
+        return {}
+
+    return app
+
+
+def run_bare_server(port: int, workers: int, log_level: str) -> None:
+    import uvicorn
+
+    # An import string, so that --workers > 1 works: the workers import this file as `serve`.
+    uvicorn.run(
+        "serve:make_bare_app",
+        factory=True,
+        app_dir=str(Path(__file__).resolve().parent),
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
+# -- servers -------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A server subprocess in its own session; stopped with SIGINT (uvicorn's Ctrl+C), then
+    SIGKILL of its process group if it lingers."""
+
+    def __init__(self, name: str, command: list[str], env: dict, log_path: Path):
+        self.name, self.log_path = name, log_path
+        self.log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> int | None:
+        if self.alive():
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+        return self.process.returncode
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class BenchmarkError(RuntimeError):
+    pass
+
+
+def wait_until(server: Server, url: str, ready, timeout: float, what: str) -> dict:
+    """Poll a JSON url until ready(body) is true; the last body."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    body: dict = {}
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise BenchmarkError(
+                f"{server.name} server exited ({server.process.returncode}) while waiting for "
+                f"{what}:\n{server.tail()}"
+            )
+        try:
+            response = httpx.get(url, timeout=5)
+            if response.status_code == 200:
+                body = response.json()
+                if ready(body):
+                    return body
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise BenchmarkError(f"no {what} after {timeout:.0f} s (last answer: {body}):\n{server.tail()}")
+
+
+# -- the load ------------------------------------------------------------------------------
+class Tally:
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = {"round": [], "guess": [], "cycle": [], "bare": []}
+        self.statuses: dict[str, Counter] = {
+            "round": Counter(),
+            "guess": Counter(),
+            "bare": Counter(),
+        }
+        self.errors: Counter = Counter()  # exceptions (timeouts, resets) by kind
+        self.acknowledged = 0  # guesses answered 200
+        self.correct = 0
+
+    def record(self, kind: str, started: float, status: int | None) -> None:
+        self.latencies[kind].append(time.perf_counter() - started)
+        if status is not None:
+            self.statuses[kind][status] += 1
+
+
+async def warm_connection(client, path: str) -> None:
+    """One request per client before the clock starts, so connection setup is not measured."""
+    await client.get(path)
+
+
+async def run_load(
+    base_url: str, clients: int, jobs: int, job, warm_path: str, timeout: float
+) -> tuple[Tally, float]:
+    """`clients` clients share `jobs` calls of `job(client, tally)`; (tally, wall seconds)."""
+    import httpx
+
+    tally = Tally()
+    remaining = jobs
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+    async def player(client) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1  # single-threaded event loop: no lock needed
+            await job(client, tally)
+
+    async with asyncio.TaskGroup() as setup:
+        players = [
+            httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
+            for _ in range(clients)
+        ]
+        for client in players:
+            setup.create_task(warm_connection(client, warm_path))
+    try:
+        started = time.perf_counter()
+        async with asyncio.TaskGroup() as group:
+            for client in players:
+                group.create_task(player(client))
+        wall = time.perf_counter() - started
+    finally:
+        for client in players:
+            await client.aclose()
+    return tally, wall
+
+
+async def game_cycle(client, tally: Tally) -> None:
+    """One round and its guess."""
+    cycle_started = started = time.perf_counter()
+    try:
+        response = await client.post("/api/rounds", json={"mode": "pair"})
+    except Exception as error:  # noqa: BLE001 - a benchmark counts every failure
+        tally.record("round", started, None)
+        tally.errors[f"round: {type(error).__name__}"] += 1
+        return
+    tally.record("round", started, response.status_code)
+    if response.status_code != 201:
+        return
+    round_id = response.json()["round_id"]
+    started = time.perf_counter()
+    try:
+        response = await client.post(
+            f"/api/rounds/{round_id}/guess", json={"choice": random.randrange(2)}
+        )
+    except Exception as error:  # noqa: BLE001
+        tally.record("guess", started, None)
+        tally.errors[f"guess: {type(error).__name__}"] += 1
+        return
+    tally.record("guess", started, response.status_code)
+    if response.status_code == 200:
+        tally.acknowledged += 1
+        tally.correct += bool(response.json()["correct"])
+        tally.latencies["cycle"].append(time.perf_counter() - cycle_started)
+
+
+async def bare_request(client, tally: Tally, path: str = "/bare") -> None:
+    started = time.perf_counter()
+    try:
+        response = await client.get(path)
+    except Exception as error:  # noqa: BLE001
+        tally.record("bare", started, None)
+        tally.errors[f"bare: {type(error).__name__}"] += 1
+        return
+    tally.record("bare", started, response.status_code)
+
+
+# -- figures -------------------------------------------------------------------------------
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list (q in 0..100)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+def summary(latencies: list[float], wall: float, statuses: Counter | None = None) -> dict:
+    values = sorted(latencies)
+    ok = sum(n for status, n in (statuses or {}).items() if 200 <= status < 300)
+    return {
+        "requests": len(values),
+        "ok": ok if statuses is not None else len(values),
+        "per_second": round(len(values) / wall, 1) if wall else None,
+        "mean_ms": round(1000 * sum(values) / len(values), 2) if values else None,
+        "p50_ms": round(1000 * percentile(values, 50), 2),
+        "p90_ms": round(1000 * percentile(values, 90), 2),
+        "p99_ms": round(1000 * percentile(values, 99), 2),
+        "max_ms": round(1000 * values[-1], 2) if values else None,
+    }
+
+
+def count_rows(db_path: Path) -> dict:
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+
+        def one(sql: str) -> int:
+            return int(db.execute(sql).fetchone()[0] or 0)
+
+        return {
+            "guesses_rows": one("SELECT count(*) FROM guesses"),
+            "players_guesses_sum": one("SELECT sum(guesses) FROM players"),
+            "rounds_guessed": one("SELECT count(*) FROM rounds WHERE guessed_at IS NOT NULL"),
+            "rounds": one("SELECT count(*) FROM rounds"),
+            "players": one("SELECT count(*) FROM players"),
+            "passages": one("SELECT count(*) FROM passages"),
+            "passages_unserved": one("SELECT count(*) FROM passages WHERE served = 0"),
+        }
+
+
+# -- the run -------------------------------------------------------------------------------
+def resolve_models(spec: str) -> list[Path]:
+    paths = []
+    for item in (s.strip() for s in spec.split(",")):
+        if not item:
+            continue
+        candidates = [
+            Path(item),
+            REPO_ROOT / "models" / item,
+            REPO_ROOT / "models" / f"{item}.safetensors",
+        ]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            raise BenchmarkError(f"--models: no checkpoint {item!r} (a name in models/ or a path)")
+        paths.append(path.resolve())
+    if not paths:
+        raise BenchmarkError("--models: name at least one checkpoint")
+    return paths
+
+
+def full_pool(base_url: str, per_key: int) -> int:
+    """Passages the pool holds when full: POOL_TARGET (or POOL_BANK_MAX, when lower) per
+    (model, temperature) key in play."""
+    import httpx
+
+    from app.game.rules import TEMPERATURES
+
+    models = httpx.get(f"{base_url}/api/models", timeout=10).json()["models"]
+    keys = sum(len(TEMPERATURES.get(m["kind"], (1.0,))) for m in models if m["in_game"])
+    if not keys:
+        raise BenchmarkError("no model in the game: none of their training texts was found")
+    return keys * per_key
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> dict:
+    import httpx
+
+    checkpoints = resolve_models(args.models)
+    game_port = args.port or free_port()
+    bare_port = args.port + 1 if args.port else free_port()
+    results: dict = {
+        "command": " ".join(["benchmarks/serve.py", *sys.argv[1:]]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "note": "load generator and server share these cores",
+        },
+        "settings": {
+            "workers": args.workers,
+            "clients": args.clients,
+            "cycles": args.cycles,
+            "bare_requests": 2 * args.cycles,
+            "models": [p.stem for p in checkpoints],
+            "pool_target": args.pool_target,
+            "pool_bank_max": args.pool_bank_max,
+            "warmup": args.warmup,
+            "log_level": args.log_level,
+        },
+    }
+    with tempfile.TemporaryDirectory(prefix="realornn-serve-bench-") as tmp:
+        tmp_path = Path(tmp)
+        models_dir, data_dir = tmp_path / "models", tmp_path / "data"
+        models_dir.mkdir()
+        data_dir.mkdir()
+        for path in checkpoints:
+            (models_dir / path.name).symlink_to(path)
+            for sidecar in path.parent.glob(f"{path.stem}.*.json"):  # e.g. NAME.curve.json
+                (models_dir / sidecar.name).symlink_to(sidecar)
+        db_path = data_dir / "bench.db"
+        env = {
+            **os.environ,
+            "DATA_DIR": str(data_dir),
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "MODELS_DIR": str(models_dir),
+            "POOL_TARGET": str(args.pool_target),
+            "PYTHONUNBUFFERED": "1",
+        }
+        if args.pool_bank_max is not None:
+            env["POOL_BANK_MAX"] = str(args.pool_bank_max)
+        env.pop("SECRET_KEY", None)  # generated into the temporary DATA_DIR
+
+        # 1. the game
+        base_url = f"http://127.0.0.1:{game_port}"
+        game = Server(
+            "game",
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(game_port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                args.log_level,
+            ],
+            env,
+            tmp_path / "game.log",
+        )
+        try:
+            started = time.monotonic()
+            log(f"game: starting on {base_url} with {', '.join(p.stem for p in checkpoints)}")
+            wait_until(game, f"{base_url}/healthz", lambda b: True, args.start_timeout, "/healthz")
+            up = time.monotonic() - started
+            per_key = min(args.pool_target, args.pool_bank_max or args.pool_target)
+            full = full_pool(base_url, per_key)
+            want = max(1, round(args.warmup * full))
+            log(f"game: up in {up:.1f} s; waiting for {want} of {full} pooled passages")
+            health = wait_until(
+                game,
+                f"{base_url}/healthz",
+                lambda b: b.get("pool_ready", 0) >= want,
+                args.warmup_timeout,
+                f"a pool of {want} passages",
+            )
+            warm = time.monotonic() - started - up
+            before = count_rows(db_path)
+            results["machine"]["load_average_before_game"] = [round(x, 2) for x in os.getloadavg()]
+            log(
+                f"game: pool ready ({health['pool_ready']}) after {warm:.1f} s more; "
+                f"{args.clients} players x {args.cycles} cycles"
+            )
+            tally, wall = asyncio.run(
+                run_load(base_url, args.clients, args.cycles, game_cycle, "/healthz", args.timeout)
+            )
+            health_after = httpx.get(f"{base_url}/healthz", timeout=30).json()
+            stats = httpx.get(f"{base_url}/api/stats", timeout=60).json()
+            export = httpx.get(f"{base_url}/api/export/guesses.json", timeout=120).json()
+        finally:
+            code = game.stop()
+        if code not in (0, -signal.SIGINT):
+            log(f"game: server exited with {code}:\n{game.tail()}")
+        after = count_rows(db_path)  # the server has stopped: what is on disk
+
+        every = tally.latencies["round"] + tally.latencies["guess"]
+        all_statuses = tally.statuses["round"] + tally.statuses["guess"]
+        stored = {
+            "acknowledged": tally.acknowledged,
+            "api_stats_overall_guesses": stats["overall"]["guesses"],
+            "export_rows": len(export["guesses"]),
+            "sqlite_guesses_rows": after["guesses_rows"],
+            "sqlite_players_guesses_sum": after["players_guesses_sum"],
+            "sqlite_rounds_guessed": after["rounds_guessed"],
+            "acknowledged_correct": tally.correct,
+            "api_stats_overall_correct": stats["overall"]["correct"],
+        }
+        counts = [v for k, v in stored.items() if not k.endswith("correct")]
+        stored["not_one_lost"] = (
+            len(set(counts)) == 1 and tally.correct == stats["overall"]["correct"]
+        )
+        results["game"] = {
+            "startup_seconds": round(up, 1),
+            "warmup_seconds": round(warm, 1),
+            "pool_ready_before": health["pool_ready"],
+            "pool_ready_after": health_after["pool_ready"],
+            "full_pool": full,
+            "passages_before": before["passages"],
+            "passages_after": after["passages"],
+            "rounds_stored": after["rounds"],
+            "players_stored": after["players"],
+            "wall_seconds": round(wall, 2),
+            "rounds": summary(tally.latencies["round"], wall, tally.statuses["round"]),
+            "guesses": summary(tally.latencies["guess"], wall, tally.statuses["guess"]),
+            "all": summary(every, wall, all_statuses),
+            "cycles": summary(tally.latencies["cycle"], wall),
+            "statuses": {
+                kind: {str(k): v for k, v in sorted(tally.statuses[kind].items())}
+                for kind in ("round", "guess")
+            },
+            "errors": dict(tally.errors),
+            "server_exit": code,
+        }
+        results["stored"] = stored
+
+        # 2. the ceiling
+        bare_url = f"http://127.0.0.1:{bare_port}"
+        bare_path = "/bare-sync" if args.bare_sync else "/bare"
+        bare = Server(
+            "bare",
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--bare-server",
+                "--port",
+                str(bare_port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                args.log_level,
+            ],
+            env,
+            tmp_path / "bare.log",
+        )
+        try:
+            wait_until(bare, bare_url + bare_path, lambda b: True, args.start_timeout, bare_path)
+            results["machine"]["load_average_before_bare"] = [round(x, 2) for x in os.getloadavg()]
+            log(f"bare: up on {bare_url}; {args.clients} clients x {2 * args.cycles} requests")
+            bare_tally, bare_wall = asyncio.run(
+                run_load(
+                    bare_url,
+                    args.clients,
+                    2 * args.cycles,
+                    functools.partial(bare_request, path=bare_path),
+                    bare_path,
+                    args.timeout,
+                )
+            )
+        finally:
+            bare_code = bare.stop()
+        results["bare"] = {
+            "endpoint": f"GET {bare_path}",
+            "wall_seconds": round(bare_wall, 2),
+            "all": summary(bare_tally.latencies["bare"], bare_wall, bare_tally.statuses["bare"]),
+            "statuses": {str(k): v for k, v in sorted(bare_tally.statuses["bare"].items())},
+            "errors": dict(bare_tally.errors),
+            "server_exit": bare_code,
+        }
+
+    game_all, bare_all = results["game"]["all"], results["bare"]["all"]
+    throughput = game_all["per_second"] / bare_all["per_second"]
+    p99 = game_all["p99_ms"] / bare_all["p99_ms"]
+    results["ratios"] = {
+        "throughput": round(throughput, 3),
+        "throughput_goal": THROUGHPUT_GOAL,
+        "throughput_met": throughput >= THROUGHPUT_GOAL,
+        "p99": round(p99, 3),
+        "p99_goal": P99_GOAL,
+        "p99_met": p99 <= P99_GOAL,
+    }
+    return results
+
+
+def print_table(results: dict) -> None:
+    s, game, bare = results["settings"], results["game"], results["bare"]
+    print(
+        f"Real or RNN? serving benchmark: {s['clients']} clients, {s['cycles']} cycles "
+        f"(round + guess), {s['workers']} worker(s), models {', '.join(s['models'])}, "
+        f"POOL_TARGET {s['pool_target']}"
+    )
+    m = results["machine"]
+    print(
+        f"machine: {m['cpus']} CPUs shared by the load generator and the server (and the game's "
+        f"pool refill thread); Python {m['python']}; 1-minute load average before the game "
+        f"{m['load_average_before_game'][0]:.2f}, before the bare run "
+        f"{m['load_average_before_bare'][0]:.2f} (other work on the machine skews the figures)"
+    )
+    print(
+        f"game: up in {game['startup_seconds']} s, pool warm ({game['pool_ready_before']}/"
+        f"{game['full_pool']}) {game['warmup_seconds']} s later; pool ready after the run: "
+        f"{game['pool_ready_after']}; passages in the bank {game['passages_before']} -> "
+        f"{game['passages_after']}"
+    )
+    print()
+    header = f"{'':<18}{'requests':>9}{'ok':>8}{'req/s':>9}{'mean ms':>9}{'p50 ms':>9}"
+    header += f"{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+    print(header)
+    rows = [
+        ("game: rounds", game["rounds"]),
+        ("game: guesses", game["guesses"]),
+        ("game: all", game["all"]),
+        ("game: cycles", game["cycles"]),
+        (f"bare {bare['endpoint']}", bare["all"]),
+    ]
+    for name, row in rows:
+        print(
+            f"{name:<18}{row['requests']:>9}{row['ok']:>8}{row['per_second']:>9}"
+            f"{row['mean_ms']:>9}{row['p50_ms']:>9}{row['p90_ms']:>9}{row['p99_ms']:>9}"
+            f"{row['max_ms']:>9}"
+        )
+    print("(cycles/s is cycles completed per second; a cycle's latency is its round's + guess's)")
+    print()
+    r = results["ratios"]
+    print(
+        f"throughput game/bare: {r['throughput']:.2f} (goal >= {r['throughput_goal']}): "
+        f"{'met' if r['throughput_met'] else 'MISSED'}"
+    )
+    print(
+        f"p99 game/bare:        {r['p99']:.2f} (goal <= {r['p99_goal']}): "
+        f"{'met' if r['p99_met'] else 'MISSED'}"
+    )
+    st = results["stored"]
+    print(
+        f"guesses acknowledged {st['acknowledged']}; /api/stats {st['api_stats_overall_guesses']}; "
+        f"export {st['export_rows']}; SQLite rows {st['sqlite_guesses_rows']} "
+        f"(players' counters {st['sqlite_players_guesses_sum']}, rounds guessed "
+        f"{st['sqlite_rounds_guessed']}); correct {st['acknowledged_correct']} vs "
+        f"{st['api_stats_overall_correct']}: "
+        f"{'not one lost' if st['not_one_lost'] else 'MISMATCH'}"
+    )
+    problems = {
+        **{
+            f"game {kind} {status}": n
+            for kind, by_status in game["statuses"].items()
+            for status, n in by_status.items()
+            if not status.startswith("2")
+        },
+        **{f"game {kind}": n for kind, n in game["errors"].items()},
+        **{f"bare {s}": n for s, n in bare["statuses"].items() if not s.startswith("2")},
+        **{f"bare {kind}": n for kind, n in bare["errors"].items()},
+    }
+    print(f"non-2xx answers and errors: {problems or 'none'}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Load-test the game server (round + guess cycles) against a bare FastAPI "
+        "endpoint, and check that every acknowledged guess is stored.",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="server workers (default: 1)")
+    parser.add_argument(
+        "--clients", type=int, default=32, help="simultaneous players (default: 32)"
+    )
+    parser.add_argument(
+        "--cycles", type=int, default=2000, help="round + guess cycles in all (default: 2000)"
+    )
+    parser.add_argument(
+        "--models",
+        default=",".join(DEFAULT_MODELS),
+        help="checkpoints to serve, comma-separated names in models/ or paths "
+        f"(default: {','.join(DEFAULT_MODELS)})",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="game server port; the bare server takes the next one (default: free ports)",
+    )
+    parser.add_argument(
+        "--pool-target",
+        type=int,
+        default=32,
+        help="POOL_TARGET: unserved passages per (model, temperature) (default: 32)",
+    )
+    parser.add_argument(
+        "--pool-bank-max",
+        type=int,
+        default=None,
+        help="POOL_BANK_MAX: passages kept per key; set it to --pool-target to stop the refill "
+        "thread once the pool is warm (default: the server's, 400)",
+    )
+    parser.add_argument(
+        "--bare-sync",
+        action="store_true",
+        help="measure the ceiling on GET /bare-sync, a plain def run in the threadpool like the "
+        "game's endpoints (default: GET /bare, an async def)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=1.0,
+        help="measure once the pool holds this fraction of its full size (default: 1.0)",
+    )
+    parser.add_argument(
+        "--warmup-timeout", type=float, default=300, help="seconds to wait for it (default: 300)"
+    )
+    parser.add_argument(
+        "--start-timeout",
+        type=float,
+        default=120,
+        help="seconds to wait for /healthz to answer (default: 120)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60, help="per-request timeout in seconds (default: 60)"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="both servers' log level (default: warning)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--out", type=Path, help="also write the JSON results to this file")
+    parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
+    if args.bare_server:
+        run_bare_server(args.port, args.workers, args.log_level)
+        return 0
+    for name in ("workers", "clients", "cycles", "pool_target", "pool_bank_max"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            print(f"serve.py: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return 2
+    if not 0 < args.warmup <= 1:
+        print("serve.py: --warmup must be in (0, 1]", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(REPO_ROOT))  # `app` for the pool's temperatures
+    try:
+        results = run(args)
+    except BenchmarkError as error:
+        print(f"serve.py: {error}", file=sys.stderr)
+        return 1
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_table(results)
+    return 0 if results["stored"]["not_one_lost"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
