@@ -1,6 +1,7 @@
 """RNN figures: training speed, sampling latency and throughput, and bits per char beside n-grams.
 
-    python benchmarks/rnn.py [--quick] [--out benchmarks/results/rnn.json]
+    python benchmarks/rnn.py [--quick] [--only SECTION ...] [--model NAME ...] [--runs N]
+                             [--out benchmarks/results/rnn.json]
 
 Prints markdown tables (copied into docs/benchmarks.md) and writes the figures as JSON:
   1. training chars/s on this CPU for a few LSTM shapes, float32 and bfloat16 autocast
@@ -10,6 +11,10 @@ Prints markdown tables (copied into docs/benchmarks.md) and writes the figures a
   3. bits per char of every shipped model, n-grams included: on the test plays (the figure the
      checkpoint recorded when it was trained) and on tiny-shakespeare's last 10% (computed here).
 Run it alone: two torch jobs at once on 2 cores slow each other many-fold.
+
+`--only sampling` runs section 2 alone (`--model char-lstm-2x512` for the shipped model only,
+`--runs 31` for a steadier p50 on a shared machine); a partial run writes
+benchmarks/results/rnn-SECTIONS.json unless --out says otherwise, never the full results.
 """
 
 import argparse
@@ -33,6 +38,7 @@ from app.lm.rnn import CharRNN, RNNConfig  # noqa: E402
 from app.lm.sampling import SamplingParams  # noqa: E402
 
 TINY = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"
+SECTIONS = ("training", "sampling", "bits")
 TRAIN_SHAPES = [  # (cell, hidden, layers, batch, bptt)
     ("lstm", 256, 2, 64, 128),
     ("lstm", 512, 2, 64, 128),
@@ -68,6 +74,8 @@ def training_speed(
 
 
 def sampling_figures(path: Path, threads: int, runs: int) -> dict:
+    """p50 (and min) latency of one 400-character passage, K=1, seeds 0..runs-1, after a warm-up;
+    then one batch of 16 passages."""
     torch.set_num_threads(threads)
     model = load_checkpoint(path)
     model.sample(SamplingParams(length=50, seed=0))  # warm-up
@@ -84,8 +92,10 @@ def sampling_figures(path: Path, threads: int, runs: int) -> dict:
         "model": model.name,
         "threads": threads,
         "latency_400_p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "latency_400_min_ms": round(min(latencies) * 1000, 1),
         "single_stream_chars_per_second": round(400 / statistics.median(latencies)),
         f"batched_{batch}_chars_per_second": round(batched),
+        "runs": runs,
     }
 
 
@@ -119,8 +129,25 @@ def markdown(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer shapes and runs (~2 minutes)")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "rnn.json")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run only this section (repeatable): training, sampling (latency and batched "
+        "throughput) or bits",
+    )
+    parser.add_argument(
+        "--model", action="append", help="sampling: only this checkpoint name (repeatable)"
+    )
+    parser.add_argument(
+        "--runs", type=int, help="sampling: passages per latency p50 (default 7, --quick 3)"
+    )
+    parser.add_argument("--out", type=Path, help="default benchmarks/results/rnn.json")
     args = parser.parse_args()
+    sections = args.only or list(SECTIONS)
+    if args.out is None:
+        name = "rnn" if args.only is None else "rnn-" + "-".join(sorted(set(sections)))
+        args.out = ROOT / "benchmarks" / "results" / f"{name}.json"
     started = time.perf_counter()
     results: dict = {
         "meta": {
@@ -131,44 +158,49 @@ def main() -> None:
         }
     }
 
-    torch.set_num_threads(2)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    shapes = TRAIN_SHAPES[:2] if args.quick else TRAIN_SHAPES
-    training = []
-    for device in devices:
-        for cell, hidden, layers, batch, bptt in shapes:
-            for bf16 in (False, True):
-                speed = training_speed(
-                    cell, hidden, layers, batch, bptt, bf16, device, steps=3 if args.quick else 6
-                )
-                training.append(
-                    {
-                        "device": device,
-                        "model": f"{cell} {layers}x{hidden}",
-                        "batch": batch,
-                        "bptt": bptt,
-                        "compute": "bfloat16" if bf16 else "float32",
-                        "train_chars_per_second": round(speed),
-                    }
-                )
-                print(training[-1], flush=True)
-    results["training"] = training
-    print("\n## Training speed\n" + markdown(training), flush=True)
+    if "training" in sections:
+        torch.set_num_threads(2)
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+        shapes = TRAIN_SHAPES[:2] if args.quick else TRAIN_SHAPES
+        training = []
+        for device in devices:
+            for cell, hidden, layers, batch, bptt in shapes:
+                for bf16 in (False, True):
+                    speed = training_speed(
+                        cell, hidden, layers, batch, bptt, bf16, device, 3 if args.quick else 6
+                    )
+                    training.append(
+                        {
+                            "device": device,
+                            "model": f"{cell} {layers}x{hidden}",
+                            "batch": batch,
+                            "bptt": bptt,
+                            "compute": "bfloat16" if bf16 else "float32",
+                            "train_chars_per_second": round(speed),
+                        }
+                    )
+                    print(training[-1], flush=True)
+        results["training"] = training
+        print("\n## Training speed\n" + markdown(training), flush=True)
 
-    sampling = []
-    for path in find_checkpoints(ROOT / "models"):
-        if read_header(path)[0].kind != "rnn":
-            continue
-        for threads in (1, 2):
-            sampling.append(sampling_figures(path, threads, runs=3 if args.quick else 7))
-            print(sampling[-1], flush=True)
-    results["sampling"] = sampling
-    print("\n## Sampling\n" + markdown(sampling), flush=True)
+    if "sampling" in sections:
+        runs = args.runs or (3 if args.quick else 7)
+        sampling = []
+        for path in find_checkpoints(ROOT / "models"):
+            info = read_header(path)[0]
+            if info.kind != "rnn" or (args.model and info.name not in args.model):
+                continue
+            for threads in (1, 2):
+                sampling.append(sampling_figures(path, threads, runs))
+                print(sampling[-1], flush=True)
+        results["sampling"] = sampling
+        print("\n## Sampling\n" + markdown(sampling), flush=True)
 
-    torch.set_num_threads(2)
-    tiny_text = load_corpus(TINY).text("val") if TINY.exists() else None
-    results["bits_per_char"] = bits_table(None if args.quick else tiny_text)
-    print("\n## Bits per char\n" + markdown(results["bits_per_char"]), flush=True)
+    if "bits" in sections:
+        torch.set_num_threads(2)
+        tiny_text = load_corpus(TINY).text("val") if TINY.exists() else None
+        results["bits_per_char"] = bits_table(None if args.quick else tiny_text)
+        print("\n## Bits per char\n" + markdown(results["bits_per_char"]), flush=True)
 
     results["meta"]["total_seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

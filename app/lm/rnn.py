@@ -190,10 +190,33 @@ def map_hidden(hidden: Hidden, fn) -> Hidden:
 
 
 # -- generating and scoring ------------------------------------------------------------------
-@dataclass
 class RNNState:
-    hidden: Hidden  # after reading each passage so far: (L, K, H)
-    logits: torch.Tensor  # scores for each passage's next character: (K, V)
+    """Where K passages stand: the hidden state after reading each so far, (L, K, H) or the LSTM's
+    (h, c) of them, and the scores for each passage's next character, `logits` (K, V).
+
+    A state made by a sampling step keeps its hidden state as one copy of the step's Workspace
+    buffer (`snapshot`, a single op) and unpacks it into tensors only when `hidden` is read.
+    """
+
+    __slots__ = ("_hidden", "logits", "workspace", "snapshot")
+
+    def __init__(
+        self,
+        hidden: Hidden | None,
+        logits: torch.Tensor,
+        workspace: "Workspace | None" = None,
+        snapshot: torch.Tensor | None = None,
+    ):
+        self._hidden = hidden
+        self.logits = logits  # (K, V)
+        self.workspace = workspace  # OneStep's buffers, handed on from state to next state
+        self.snapshot = snapshot  # the Workspace buffer as this state left it: (K, width)
+
+    @property
+    def hidden(self) -> Hidden:
+        if self._hidden is None:
+            self._hidden = self.workspace.unpack(self.snapshot)  # type: ignore[union-attr]
+        return self._hidden
 
 
 class RNNModel(Generator):
@@ -252,16 +275,24 @@ class RNNModel(Generator):
         hidden = map_hidden(hidden, lambda h: h.expand(-1, count, -1).contiguous())
         return RNNState(hidden, logits[:, -1].expand(count, -1))  # (K, V)
 
-    @torch.no_grad()
+    # Sampling's two hooks run once per character, so every microsecond shows (400 characters).
     def next_probabilities(self, state: RNNState) -> np.ndarray:
-        return torch.softmax(state.logits.double(), dim=-1).cpu().numpy()  # (K, V)
+        # No grad mode to enter: logits never require grad (begin and advance run without
+        # autograd). The cast to float64 happens inside softmax: the same values as .double().
+        p = torch.softmax(state.logits, dim=-1, dtype=torch.float64)  # (K, V)
+        return (p if self.device.type == "cpu" else p.cpu()).numpy()
 
-    @torch.no_grad()
+    @torch.inference_mode()  # skips autograd's bookkeeping: a good part of each small op's cost
     def advance(self, state: RNNState, token_ids: np.ndarray) -> RNNState:
         if self._stepper is None or self._stepper.device != self.device:
             self._stepper = OneStep(self.network)
-        logits, hidden = self._stepper(self._tensor(token_ids), state.hidden)  # (K, V)
-        return RNNState(hidden, logits)
+        stepper = self._stepper
+        workspace = state.workspace
+        if workspace is None or workspace.buffer.device != self.device:
+            workspace = stepper.workspace(len(token_ids))
+        workspace.load(state)  # nothing to copy when `state` came from this workspace's last step
+        logits = stepper.step(token_ids, workspace)  # (K, V)
+        return RNNState(None, logits, workspace, workspace.snapshot())
 
     @torch.no_grad()
     def surprisal(self, text: str) -> Surprisal:
@@ -284,23 +315,130 @@ class RNNModel(Generator):
         return {self.vocabulary[i]: float(p[i]) for i in np.flatnonzero(p)}
 
 
+class Workspace:
+    """OneStep's buffers for one chain of states (K passages), overwritten on every step.
+
+    `buffer` (K, width) holds everything a state needs, so one copy of it saves a state:
+        [h_0 | h_1 | ... | h_{L-1}]                  the hidden states, L*H columns
+        then for the LSTM, per layer: [o | i | f | g | c]   the gates (o, i, f sigmoid'ed in
+                                                     place, g tanh'ed) and the cell state
+    Each layer writes its new h_l where its old one was, so layer l > 0 reads its input
+    [h_{l-1}, h_l] (the layer below already new, its own still old) as one (K, 2H) view and no
+    step concatenates; the LSTM's [i | f] * [g | c] is one product. Every view is made here once;
+    a step only runs the arithmetic, in place. States share their chain's Workspace, so one chain
+    is advanced by one thread at a time (each sampling call begins its own chain).
+    """
+
+    def __init__(self, cell: str, count: int, layers: int, hidden_size: int, device):
+        K, L, H = count, layers, hidden_size
+        self.cell, self.shape = cell, (K, L, H)
+        lstm = cell == "lstm"
+        self.buffer = torch.zeros(K, L * H + (L * 5 * H if lstm else 0), device=device)
+
+        def columns(start: int, width: int) -> torch.Tensor:
+            return self.buffer[:, start : start + width]  # (K, width)
+
+        self.h_layers = [columns(i * H, H) for i in range(L)]  # (K, H) each
+        # the input of layer l: h_0 (K, H) for the first, [h_{l-1}, h_l] (K, 2H) above it
+        self.inputs = [self.h_layers[0]] + [columns((i - 1) * H, 2 * H) for i in range(1, L)]
+        self.scratch = torch.empty(K, H, device=device)
+        if lstm:
+            self.lstm_layers = []
+            for i in range(L):
+                at = L * H + i * 5 * H  # this layer's [o | i | f | g | c]
+                self.lstm_layers.append(
+                    LSTMColumns(
+                        gates=columns(at, 4 * H),
+                        sigmoid_gates=columns(at, 3 * H),  # o, i, f
+                        o=columns(at, H),
+                        i_f=columns(at + H, 2 * H),
+                        g=columns(at + 3 * H, H),
+                        g_c=columns(at + 3 * H, 2 * H),
+                        c=columns(at + 4 * H, H),
+                    )
+                )
+            self.products = torch.empty(K, 2 * H, device=device)  # [i g | f c]
+            self.ig, self.fc = self.products[:, :H], self.products[:, H:]
+        else:
+            G = 3 * H if cell == "gru" else H
+            self.gates = torch.empty(K, G, device=device)  # (K, G), one layer at a time
+        if cell == "gru":  # torch's order r, z, n
+            self.h_gates = torch.empty(K, G, device=device)  # W_hh h + b_hh
+            self.rz, self.n = self.gates[:, : 2 * H], self.gates[:, 2 * H :]
+            self.r, self.z = self.gates[:, :H], self.gates[:, H : 2 * H]
+            self.h_rz, self.h_n = self.h_gates[:, : 2 * H], self.h_gates[:, 2 * H :]
+        self.holds: torch.Tensor | None = None  # the snapshot equal to the buffer, if any
+
+    def snapshot(self) -> torch.Tensor:
+        """A copy of the buffer for a state to keep: (K, width)."""
+        self.holds = self.buffer.clone()
+        return self.holds
+
+    def unpack(self, snapshot: torch.Tensor) -> Hidden:
+        """A snapshot (or the buffer) -> new tensors (L, K, H), or the LSTM's (h, c)."""
+        K, L, H = self.shape
+        h = snapshot[:, : L * H].reshape(K, L, H).transpose(0, 1).contiguous()
+        if self.cell != "lstm":
+            return h
+        c = snapshot[:, L * H :].reshape(K, L, 5 * H)[:, :, 4 * H :]  # (K, L, H)
+        return h, c.transpose(0, 1).contiguous()
+
+    def load(self, state: RNNState) -> None:
+        """Make the buffer hold `state`'s hidden state."""
+        if state.snapshot is not None and state.snapshot is self.holds:
+            return  # the state this workspace made last: already here
+        self.load_hidden(state.hidden)
+
+    def load_hidden(self, hidden: Hidden) -> None:
+        h, c = hidden if isinstance(hidden, tuple) else (hidden, None)  # (L, K, H) each
+        for i, h_layer in enumerate(self.h_layers):
+            h_layer.copy_(h[i])
+        if c is not None:
+            for i, columns in enumerate(self.lstm_layers):
+                columns.c.copy_(c[i])
+        self.holds = None
+
+
+@dataclass(frozen=True)
+class LSTMColumns:
+    """Views of one LSTM layer's columns of a Workspace buffer, each (K, width)."""
+
+    gates: torch.Tensor  # (K, 4H) o, i, f, g: what the layer's addmm writes
+    sigmoid_gates: torch.Tensor  # (K, 3H) o, i, f
+    o: torch.Tensor  # (K, H)
+    i_f: torch.Tensor  # (K, 2H)
+    g: torch.Tensor  # (K, H)
+    g_c: torch.Tensor  # (K, 2H)
+    c: torch.Tensor  # (K, H) the cell state, kept from step to step
+
+
 class OneStep:
     """One character for K passages at once, weights laid out for it: sampling's inner loop.
 
     Calling nn.LSTM for a single time step is slow on a CPU (oneDNN repacks the weights on every
     call), and most of a step's work is known in advance: the first layer's input term
     W_ih x_t + b is a row of a (V, G) table, since x_t is one of V embeddings. Later layers read
-    [h_below, h] against one concatenated weight, so each layer is one addmm. The same equations
-    as the network in eval mode (no dropout); tests check they agree.
+    [h_below, h] against one concatenated weight, so each layer is one addmm. Those matrix-vector
+    products read every weight once per character (12 MB for the 2x512 LSTM) and take most of
+    the time; the rest is a few small ops in place on a Workspace's buffers, since each torch op
+    costs microseconds of dispatch at this size (more with the caches full of weights). The same
+    equations as the network in eval mode (no dropout), tests check they agree; and the same
+    float32 operations, one rounding each, as the formulas written out (f * c + i * g, then
+    o * tanh(c)), so merging ops into views changed no sampled character.
     """
 
     def __init__(self, network: CharRNN):
         self.cell = network.config.cell
+        self.layers, self.hidden_size = network.config.layers, network.config.hidden_size
         self.device = next(network.parameters()).device
+        H = self.hidden_size
+        # LSTM gate rows i, f, g, o (torch's order) -> o, i, f, g: the sigmoid ones side by side,
+        # i and f next to g and the cell state c in the Workspace ([i | f] * [g | c]).
+        order = torch.cat([torch.arange(3 * H, 4 * H), torch.arange(3 * H)])
         embedding = network.embedding.weight.detach().float()  # (V, E)
-        self.input_tables, self.weights, self.hidden_biases = [], [], []
+        self.weights, self.biases = [], []  # per layer; GRU: (W_ih^T, W_hh^T, b_ih, b_hh)
         rnn = network.rnn
-        for layer in range(network.config.layers):
+        for layer in range(self.layers):
             if self.cell == "elman":
                 cell = rnn.layers[layer]  # type: ignore[index]
                 w_ih, w_hh, b_ih, b_hh = cell.W_xh, cell.W_hh, cell.b_h, torch.zeros_like(cell.b_h)
@@ -311,57 +449,79 @@ class OneStep:
                 )
                 b_ih, b_hh = getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}")
             w_ih, w_hh, b_ih, b_hh = (t.detach().float() for t in (w_ih, w_hh, b_ih, b_hh))
+            if self.cell == "lstm":
+                w_ih, w_hh, b_ih, b_hh = (t[order.to(t.device)] for t in (w_ih, w_hh, b_ih, b_hh))
             if self.cell == "gru":
                 # GRU's candidate gate multiplies the hidden term by r, so hidden terms stay apart.
-                self.input_tables.append(F.linear(embedding, w_ih, b_ih) if layer == 0 else None)
+                if layer == 0:  # (V, 3H): W_ih x + b_ih for every character x
+                    self.input_table = F.linear(embedding, w_ih, b_ih)
                 self.weights.append((w_ih.t().contiguous(), w_hh.t().contiguous(), b_ih, b_hh))
                 continue
             if layer == 0:  # (V, G): W_ih x + b_ih + b_hh for every character x
-                self.input_tables.append(F.linear(embedding, w_ih, b_ih + b_hh))
+                self.input_table = F.linear(embedding, w_ih, b_ih + b_hh)
                 self.weights.append(w_hh.t().contiguous())  # (H, G)
+                self.biases.append(None)
             else:
-                self.input_tables.append(None)
                 self.weights.append(torch.cat([w_ih, w_hh], dim=1).t().contiguous())  # (2H, G)
-                self.hidden_biases.append(b_ih + b_hh)
+                self.biases.append(b_ih + b_hh)
+        self.table_rows = list(self.input_table)  # (G,) each: one passage's row without a gather
         self.f = torch.sigmoid if network.config.nonlinearity == "sigmoid" else torch.tanh
         self.W_hy = network.W_hy.detach().float().t().contiguous()  # (H, V)
         self.b_y = network.b_y.detach().float()
+        self.layer_steps = {"lstm": self.lstm_layers, "gru": self.gru_layers}.get(
+            self.cell, self.elman_layers
+        )
+
+    def workspace(self, count: int) -> Workspace:
+        return Workspace(self.cell, count, self.layers, self.hidden_size, self.device)
+
+    def step(self, tokens: torch.Tensor | np.ndarray, ws: Workspace) -> torch.Tensor:
+        """tokens: (K,) ids, the Workspace holding the hidden state -> logits (K, V); the Workspace
+        then holds the new hidden state."""
+        if len(tokens) == 1:
+            rows = self.table_rows[int(tokens[0])]  # (G,)
+        else:
+            rows = self.input_table[torch.as_tensor(tokens, device=self.device)]  # (K, G)
+        self.layer_steps(rows, ws)
+        return torch.addmm(self.b_y, ws.h_layers[-1], self.W_hy)  # (K, V)
+
+    def lstm_layers(self, rows: torch.Tensor, ws: Workspace) -> None:
+        for layer, at in enumerate(ws.lstm_layers):
+            bias = rows if layer == 0 else self.biases[layer]  # the table's rows for layer 0
+            torch.addmm(bias, ws.inputs[layer], self.weights[layer], out=at.gates)  # (K, 4H)
+            at.sigmoid_gates.sigmoid_()
+            at.g.tanh_()
+            torch.mul(at.i_f, at.g_c, out=ws.products)  # [i g | f c]
+            torch.add(ws.fc, ws.ig, out=at.c)  # c = f c + i g
+            torch.tanh(at.c, out=ws.scratch)
+            torch.mul(at.o, ws.scratch, out=ws.h_layers[layer])  # h = o tanh(c)
+
+    def elman_layers(self, rows: torch.Tensor, ws: Workspace) -> None:
+        for layer in range(self.layers):
+            bias = rows if layer == 0 else self.biases[layer]
+            torch.addmm(bias, ws.inputs[layer], self.weights[layer], out=ws.gates)  # (K, H)
+            self.f(ws.gates, out=ws.h_layers[layer])
+
+    def gru_layers(self, rows: torch.Tensor, ws: Workspace) -> None:
+        for layer in range(self.layers):
+            w_ih, w_hh, b_ih, b_hh = self.weights[layer]
+            if layer == 0:
+                ws.gates.copy_(rows)  # (K, 3H): W_ih x + b_ih
+            else:
+                torch.addmm(b_ih, ws.h_layers[layer - 1], w_ih, out=ws.gates)  # (K, 3H)
+            h = ws.h_layers[layer]
+            torch.addmm(b_hh, h, w_hh, out=ws.h_gates)  # (K, 3H)
+            ws.rz.add_(ws.h_rz).sigmoid_()  # r, z = sigmoid(x_rz + h_rz)
+            torch.mul(ws.r, ws.h_n, out=ws.scratch)
+            ws.scratch.add_(ws.n).tanh_()  # n = tanh(x_n + r h_n)
+            torch.lerp(ws.scratch, h, ws.z, out=h)  # (1 - z) n + z h
 
     def __call__(self, tokens: torch.Tensor, hidden: Hidden) -> tuple[torch.Tensor, Hidden]:
         """tokens: (K,), hidden: (L, K, H) or (h, c) -> logits (K, V), new hidden."""
-        lstm = self.cell == "lstm"
-        h_all, c_all = hidden if lstm else (hidden, None)  # type: ignore[misc]
-        new_h, new_c, below = [], [], None
-        for layer in range(len(self.weights)):
-            h = h_all[layer]  # (K, H)
-            if self.cell == "gru":
-                w_ih, w_hh, b_ih, b_hh = self.weights[layer]
-                x_part = (
-                    self.input_tables[0][tokens] if layer == 0 else torch.addmm(b_ih, below, w_ih)
-                )
-                h_part = torch.addmm(b_hh, h, w_hh)  # (K, 3H)
-                xr, xz, xn = x_part.chunk(3, dim=1)
-                hr, hz, hn = h_part.chunk(3, dim=1)
-                r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-                h = torch.lerp(torch.tanh(xn + r * hn), h, z)  # (1 - z) n + z h
-            else:
-                if layer == 0:
-                    gates = torch.addmm(self.input_tables[0][tokens], h, self.weights[0])
-                else:
-                    both = torch.cat([below, h], dim=1)  # (K, 2H)
-                    gates = torch.addmm(self.hidden_biases[layer - 1], both, self.weights[layer])
-                if lstm:
-                    i, f, g, o = gates.chunk(4, dim=1)  # torch's gate order
-                    c = torch.sigmoid(f) * c_all[layer] + torch.sigmoid(i) * torch.tanh(g)
-                    h = torch.sigmoid(o) * torch.tanh(c)
-                    new_c.append(c)
-                else:
-                    h = self.f(gates)
-            new_h.append(h)
-            below = h
-        logits = torch.addmm(self.b_y, below, self.W_hy)  # (K, V)
-        h_stack = torch.stack(new_h)
-        return logits, ((h_stack, torch.stack(new_c)) if lstm else h_stack)
+        ws = self.workspace(len(tokens))
+        ws.load_hidden(hidden)
+        logits = self.step(tokens, ws)
+        return logits, ws.unpack(ws.buffer)
 
 
 def char_vocabulary(text: str) -> list[str]:

@@ -274,3 +274,46 @@ def test_the_sampling_step_computes_what_the_network_computes(cell: str, layers:
     )
     for got, want in pairs:
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def tensors(hidden: rnn.Hidden) -> tuple[torch.Tensor, ...]:
+    """The hidden state's tensors: (h,), or the LSTM's (h, c)."""
+    return hidden if isinstance(hidden, tuple) else (hidden,)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+@pytest.mark.parametrize("cell", CELLS)
+def test_a_chain_of_advances_computes_what_the_network_computes(cell: str, count: int) -> None:
+    """advance() steps in place in its Workspace (one passage reads a row of the input table, a
+    batch gathers rows); 30 steps of it equal one pass of the network over the same text."""
+    model = tiny_model(cell, layers=2)
+    ids = np.stack([model.encode((TEXT * 2)[i : i + 30]) for i in range(count)])  # (K, 30)
+    state = model.begin("ROMEO:\n", count)
+    for t in range(ids.shape[1]):
+        state = model.advance(state, ids[:, t])
+    prime = torch.as_tensor(model.encode(START + "ROMEO:\n")).expand(count, -1)
+    with torch.no_grad():
+        logits, hidden = model.network(torch.cat([prime, torch.as_tensor(ids)], dim=1))
+    torch.testing.assert_close(state.logits, logits[:, -1], rtol=1e-5, atol=1e-5)
+    for got, want in zip(tensors(state.hidden), tensors(hidden), strict=True):
+        assert got.shape == want.shape
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_advance_leaves_earlier_states_as_they_were(cell: str) -> None:
+    """The Workspace is overwritten on every step, but each state keeps its own copy of the
+    hidden state: an earlier state reads the same afterwards and can be advanced again."""
+    model = tiny_model(cell)
+
+    def copies(state: rnn.RNNState) -> list[torch.Tensor]:
+        return [t.clone() for t in (state.logits, *tensors(state.hidden))]
+
+    first = model.advance(model.begin("ROMEO:\n", 2), np.array([3, 4]))
+    kept = copies(first)
+    second = model.advance(first, np.array([5, 6]))
+    model.advance(second, np.array([7, 8]))
+    for got, want in zip(copies(first), kept, strict=True):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+    again = model.advance(first, np.array([5, 6]))  # no longer the Workspace's latest state
+    torch.testing.assert_close(again.logits, second.logits, rtol=0, atol=0)
