@@ -104,8 +104,9 @@ class PassagePool:
         return sum(min(fresh, self.target) for fresh, _ in self.counts().values())
 
     def take(self, keys: list[PoolKey], rng: random.Random | None = None) -> GeneratedPassage:
-        """A passage for a round: an unserved one from a random key, else a served one, else one
-        made now (slow: the caller runs this off the event loop)."""
+        """A passage for a round: from a random key, an unserved one if it has any, else a served
+        one; when no key has any, one made now (slow: the caller runs this off the event loop).
+        One query per key; the heatmap columns, which a round never shows, stay unread."""
         rng = rng or random.SystemRandom()
         keys = [key for key in keys if key in self.keys]
         if not keys:
@@ -143,21 +144,6 @@ class PassagePool:
                     )
                 return passage
         raise PoolEmpty("no passage could be generated for the models asked for")
-
-    @staticmethod
-    def _pick(
-        session: Session, key: PoolKey, fresh_only: bool, rng: random.Random
-    ) -> GeneratedPassage | None:
-        where = [
-            GeneratedPassage.model == key.model,
-            GeneratedPassage.temperature == key.temperature,
-        ]
-        if fresh_only:
-            where.append(GeneratedPassage.served == 0)
-        ids = session.scalars(select(GeneratedPassage.id).where(*where)).all()
-        if not ids:
-            return None
-        return session.get(GeneratedPassage, rng.choice(ids))
 
     # -- making ---------------------------------------------------------------------------
     def make(self, key: PoolKey, seed: int | None = None) -> GeneratedPassage | None:
