@@ -128,6 +128,19 @@ def require_player(caller: Caller, tokens: list[str]) -> RoomMember:
     raise NotAllowed("only a player of this room can vote")
 
 
+def open_room(
+    session: Session, code: str, tokens: list[str], need: str | None = None
+) -> tuple[Room, Caller]:
+    """The room and the caller's role in it; `need` ("host" or "player") refuses anyone else."""
+    room = get_room(session, code)
+    caller = identify(session, room, tokens)
+    if need == "host":
+        require_host(caller, tokens)
+    elif need == "player":
+        require_player(caller, tokens)
+    return room, caller
+
+
 def bump(session: Session, room: Room) -> None:
     session.execute(update(Room).where(Room.code == room.code).values(version=Room.version + 1))
 
@@ -214,7 +227,7 @@ def vote(session: Session, room: Room, round_id: str, member: RoomMember, choice
         raise Conflict("voting is closed: the time is up")
     passage = session.get(GeneratedPassage, round_.passage_id)
     assert passage is not None
-    answer = round_.layout.index("real")
+    answer = game_rounds.answer_of(round_)
     try:
         with session.begin_nested():
             session.add(
@@ -267,9 +280,8 @@ def reveal_of(session: Session, round_: Round) -> dict:
     split = [0, 0]
     for choice in choices:
         split[int(choice)] += 1
-    answer = round_.layout.index("real")
-    outcome = game_rounds.GuessOutcome(round_, passage, True, answer)
-    passages, explanation = game_rounds.reveal(outcome)
+    answer = game_rounds.answer_of(round_)
+    passages, explanation = game_rounds.reveal(round_, passage)
     return {
         "answer": answer,
         "tally": split,

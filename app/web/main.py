@@ -5,7 +5,8 @@ import logging
 from contextlib import asynccontextmanager
 
 import torch
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.config import Settings, get_settings
@@ -112,6 +113,12 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         redoc_url=None,
     )
     app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(classroom.RoomError)
+    async def room_error(request: Request, error: classroom.RoomError) -> JSONResponse:
+        # one place turns the classroom's refusals into 401/403/404/409/422 with their message
+        return JSONResponse({"detail": str(error)}, status_code=error.status)
+
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     for router in (api.router, game.router, stats.router, rooms.router, tape.router, pages.router):
         app.include_router(router)

@@ -134,19 +134,15 @@ class PassagePool:
                     )
                     return passage
         for key in rng.sample(keys, len(keys)):
-            passage = self.make(key)
+            passage = self.make(key, served=1)  # stored as already served: it is this round's
             if passage is not None:
-                with transaction(self.sessions) as session:
-                    session.execute(
-                        update(GeneratedPassage)
-                        .where(GeneratedPassage.id == passage.id)
-                        .values(served=GeneratedPassage.served + 1)
-                    )
                 return passage
         raise PoolEmpty("no passage could be generated for the models asked for")
 
     # -- making ---------------------------------------------------------------------------
-    def make(self, key: PoolKey, seed: int | None = None) -> GeneratedPassage | None:
+    def make(
+        self, key: PoolKey, seed: int | None = None, *, served: int = 0
+    ) -> GeneratedPassage | None:
         """Generate, check and store one passage for `key`; None when the model cannot."""
         loaded = self.models[key.model]
         seed = seed if seed is not None else secrets.randbelow(2**31)
@@ -190,6 +186,7 @@ class PassagePool:
             heatmap_model=self.heatmap.info.name if self.heatmap else None,
             generated_bits=generated_bits,
             real_bits=real_bits,
+            served=served,
         )
         with transaction(self.sessions) as session:
             session.add(row)

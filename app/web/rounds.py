@@ -146,9 +146,8 @@ def record_score(session: Session, player: Player, correct: bool) -> None:
     session.refresh(player)
 
 
-def reveal(outcome: GuessOutcome) -> tuple[list[dict], str]:
+def reveal(round_: Round, passage: GeneratedPassage) -> tuple[list[dict], str]:
     """The passages in the order shown, each with its truth, source and heatmap."""
-    round_, passage = outcome.round, outcome.passage
     generated_source = {
         "kind": "generated",
         "model": passage.model,

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,3 +39,9 @@ class AppState:
 
 def get_state(request: Request) -> AppState:
     return request.app.state.realornn
+
+
+def require_known_model(state: AppState, name: str | None) -> None:
+    """404 naming the field for a model the server did not load (None: any model will do)."""
+    if name is not None and name not in state.models:
+        raise HTTPException(404, f"model: no model {name!r} (loaded: {', '.join(state.models)})")

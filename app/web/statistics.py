@@ -139,3 +139,8 @@ def leaderboard(session: Session, limit: int = 20) -> list[dict]:
         }
         for p in players
     ]
+
+
+def leaderboards(session: Session) -> dict:
+    """Players by score and models by fool rate: /api/leaderboard and the leaderboard page."""
+    return {"players": leaderboard(session), "models": compute_stats(session)["fool_leaderboard"]}

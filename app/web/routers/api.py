@@ -12,7 +12,7 @@ from app.corpus.excerpts import MAX_EXCERPT_LENGTH, MIN_EXCERPT_LENGTH
 from app.lm.provenance import TrainingTextUnavailable, describe_copy
 from app.lm.sampling import SamplingError, SamplingParams, draw_seed
 from app.web.models import LoadedModel
-from app.web.state import AppState, get_state
+from app.web.state import AppState, get_state, require_known_model
 
 router = APIRouter()
 State = Annotated[AppState, Depends(get_state)]
@@ -55,10 +55,7 @@ class SampleQuery:
     def generator(self, state: AppState) -> LoadedModel:
         if self.model is None:
             return state.default_model()
-        if self.model not in state.models:
-            raise HTTPException(
-                404, f"model: no model {self.model!r} (loaded: {', '.join(state.models)})"
-            )
+        require_known_model(state, self.model)
         return state.models[self.model]
 
 

@@ -17,8 +17,8 @@ from app.web.schemas import (
     RoundRequest,
     RoundResponse,
 )
-from app.web.state import AppState, get_state
-from app.web.statistics import compute_stats, leaderboard
+from app.web.state import AppState, get_state, require_known_model
+from app.web.statistics import leaderboards
 
 router = APIRouter(tags=["game"])
 State = Annotated[AppState, Depends(get_state)]
@@ -28,10 +28,7 @@ State = Annotated[AppState, Depends(get_state)]
 def new_round(body: RoundRequest, state: State, request: Request, response: Response) -> dict:
     """A round: two passages (pair) or one (single), in random order, with nothing that tells
     which is real. Guess with POST /api/rounds/{round_id}/guess."""
-    if body.model is not None and body.model not in state.models:
-        raise HTTPException(
-            404, f"model: no model {body.model!r} (loaded: {', '.join(state.models)})"
-        )
+    require_known_model(state, body.model)
     keys = keys_for(body.difficulty, state.model_infos_in_game(), body.model)
     if not keys:
         raise HTTPException(
@@ -79,7 +76,7 @@ def guess(
             raise HTTPException(422, f"choice: {error}") from None
         except game_rounds.RoundClosed as error:
             raise HTTPException(409, str(error)) from None
-        passages, explanation = game_rounds.reveal(outcome)
+        passages, explanation = game_rounds.reveal(outcome.round, outcome.passage)
         return {
             "correct": outcome.correct,
             "answer": outcome.answer,
@@ -106,10 +103,7 @@ def set_nickname(body: NicknameRequest, state: State, request: Request, response
 @router.get("/api/leaderboard")
 def get_leaderboard(state: State) -> dict:
     with state.sessions() as session:
-        return {
-            "players": leaderboard(session),
-            "models": compute_stats(session)["fool_leaderboard"],
-        }
+        return leaderboards(session)
 
 
 def current_player_view(state: AppState, request: Request) -> dict:

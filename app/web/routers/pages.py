@@ -12,7 +12,7 @@ from app.web import charts, classroom
 from app.web.routers.game import current_player_view
 from app.web.routers.rooms import join_url, tokens_of
 from app.web.state import AppState, get_state
-from app.web.statistics import compute_stats, leaderboard
+from app.web.statistics import compute_stats, leaderboards
 
 router = APIRouter(include_in_schema=False)
 State = Annotated[AppState, Depends(get_state)]
@@ -60,9 +60,8 @@ def explore(request: Request, state: State) -> HTMLResponse:
 @router.get("/leaderboard", response_class=HTMLResponse)
 def leaderboard_page(request: Request, state: State) -> HTMLResponse:
     with state.sessions() as session:
-        players = leaderboard(session)
-        models = compute_stats(session)["fool_leaderboard"]
-    return render(request, "leaderboard.html", "leaderboard", players=players, models=models)
+        boards = leaderboards(session)
+    return render(request, "leaderboard.html", "leaderboard", **boards)
 
 
 @router.get("/how", response_class=HTMLResponse)

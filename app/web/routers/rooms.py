@@ -14,7 +14,7 @@ from app.game import keys_for
 from app.web import classroom
 from app.web.pool import PoolEmpty
 from app.web.schemas import NicknameRequest, Strict
-from app.web.state import AppState, get_state
+from app.web.state import AppState, get_state, require_known_model
 from app.web.statistics import EXPORT_COLUMNS, csv_text, export_rows
 
 router = APIRouter(tags=["classroom"])
@@ -62,18 +62,11 @@ def join_url(state: AppState, request: Request, code: str) -> str:
     return f"{base}/join/{code}"
 
 
-def fail(error: classroom.RoomError) -> HTTPException:
-    return HTTPException(error.status, str(error))
-
-
 @router.post("/api/rooms", status_code=201)
 def create_room(body: RoomRequest, state: State, request: Request, response: Response) -> dict:
     """A room for a class; the host token (also set as a cookie for the projector page) is
     needed to start rounds, reveal, end and export."""
-    if body.model is not None and body.model not in state.models:
-        raise HTTPException(
-            404, f"model: no model {body.model!r} (loaded: {', '.join(state.models)})"
-        )
+    require_known_model(state, body.model)
     with transaction(state.sessions) as session:
         room, host_token = classroom.create_room(
             session,
@@ -95,11 +88,7 @@ def create_room(body: RoomRequest, state: State, request: Request, response: Res
 def room_state(code: str, state: State, request: Request) -> dict:
     """The room's state, and "you": the caller's role, vote and score (from its token)."""
     with state.sessions() as session:
-        try:
-            room = classroom.get_room(session, code)
-        except classroom.RoomError as error:
-            raise fail(error) from None
-        caller = classroom.identify(session, room, tokens_of(request, code))
+        room, caller = classroom.open_room(session, code, tokens_of(request, code))
         return classroom.public_state(session, room) | {
             "you": classroom.personal_view(session, room, caller)
         }
@@ -109,13 +98,10 @@ def room_state(code: str, state: State, request: Request) -> dict:
 def join_room(
     code: str, body: NicknameRequest, state: State, request: Request, response: Response
 ) -> dict:
-    try:
-        with transaction(state.sessions) as session:
-            room = classroom.get_room(session, code)
-            member, token = classroom.join(session, room, body.nickname)
-            room_code = room.code
-    except classroom.RoomError as error:
-        raise fail(error) from None
+    with transaction(state.sessions) as session:
+        room = classroom.get_room(session, code)
+        member, token = classroom.join(session, room, body.nickname)
+        room_code = room.code
     state.room_events.notify(room_code)
     set_room_cookie(request, response, PLAYER_COOKIE.format(room_code), token)
     return {"player_token": token, "nickname": member.nickname}
@@ -124,22 +110,17 @@ def join_room(
 @router.post("/api/rooms/{code}/rounds", status_code=201)
 def start_round(code: str, state: State, request: Request) -> dict:
     """(host) The next round: everyone sees the same pair."""
-    tokens = tokens_of(request, code)
+    with state.sessions() as session:
+        room, _ = classroom.open_room(session, code, tokens_of(request, code), need="host")
+        keys = keys_for(room.difficulty, state.model_infos_in_game(), room.model)
     try:
-        with state.sessions() as session:
-            room = classroom.get_room(session, code)
-            classroom.require_host(classroom.identify(session, room, tokens), tokens)
-            keys = keys_for(room.difficulty, state.model_infos_in_game(), room.model)
-        try:
-            passage = state.pool.take(keys)
-        except PoolEmpty as error:
-            raise HTTPException(409, f"model: {error}") from None
-        with transaction(state.sessions) as session:
-            room = classroom.get_room(session, code)
-            round_ = classroom.start_round(session, room, passage)
-            passages = classroom.game_rounds.shown_texts(round_, passage)
-    except classroom.RoomError as error:
-        raise fail(error) from None
+        passage = state.pool.take(keys)
+    except PoolEmpty as error:
+        raise HTTPException(409, f"model: {error}") from None
+    with transaction(state.sessions) as session:
+        room = classroom.get_room(session, code)
+        round_ = classroom.start_round(session, room, passage)
+        passages = classroom.game_rounds.shown_texts(round_, passage)
     state.room_events.notify(room.code)
     return {
         "round_id": round_.id,
@@ -152,15 +133,11 @@ def start_round(code: str, state: State, request: Request) -> dict:
 @router.post("/api/rooms/{code}/rounds/{round_id}/votes", status_code=201)
 def vote(code: str, round_id: str, body: VoteRequest, state: State, request: Request) -> dict:
     """(player) One vote per round, until the reveal or the timer."""
-    tokens = tokens_of(request, code)
-    try:
-        with transaction(state.sessions) as session:
-            room = classroom.get_room(session, code)
-            member = classroom.require_player(classroom.identify(session, room, tokens), tokens)
-            votes = classroom.vote(session, room, round_id, member, body.choice)
-            room_code = room.code
-    except classroom.RoomError as error:
-        raise fail(error) from None
+    with transaction(state.sessions) as session:
+        room, caller = classroom.open_room(session, code, tokens_of(request, code), need="player")
+        assert caller.member is not None  # open_room refuses a caller that is not a player
+        votes = classroom.vote(session, room, round_id, caller.member, body.choice)
+        room_code = room.code
     state.room_events.notify(room_code)
     return {"accepted": True, "votes": votes}
 
@@ -168,15 +145,10 @@ def vote(code: str, round_id: str, body: VoteRequest, state: State, request: Req
 @router.post("/api/rooms/{code}/rounds/{round_id}/reveal")
 def reveal(code: str, round_id: str, state: State, request: Request) -> dict:
     """(host) Close the vote: the split, the answer, the sources and the heatmaps."""
-    tokens = tokens_of(request, code)
-    try:
-        with transaction(state.sessions) as session:
-            room = classroom.get_room(session, code)
-            classroom.require_host(classroom.identify(session, room, tokens), tokens)
-            result = classroom.reveal(session, room, round_id)
-            room_code = room.code
-    except classroom.RoomError as error:
-        raise fail(error) from None
+    with transaction(state.sessions) as session:
+        room, _ = classroom.open_room(session, code, tokens_of(request, code), need="host")
+        result = classroom.reveal(session, room, round_id)
+        room_code = room.code
     state.room_events.notify(room_code)
     return result
 
@@ -184,15 +156,10 @@ def reveal(code: str, round_id: str, state: State, request: Request) -> dict:
 @router.post("/api/rooms/{code}/end")
 def end_room(code: str, state: State, request: Request) -> dict:
     """(host) End the session: the class's figures."""
-    tokens = tokens_of(request, code)
-    try:
-        with transaction(state.sessions) as session:
-            room = classroom.get_room(session, code)
-            classroom.require_host(classroom.identify(session, room, tokens), tokens)
-            classroom.end(session, room)
-            result = classroom.public_state(session, room) | {"you": {"role": "host"}}
-    except classroom.RoomError as error:
-        raise fail(error) from None
+    with transaction(state.sessions) as session:
+        room, _ = classroom.open_room(session, code, tokens_of(request, code), need="host")
+        classroom.end(session, room)
+        result = classroom.public_state(session, room) | {"you": {"role": "host"}}
     state.room_events.notify(room.code)
     return result
 
@@ -206,10 +173,7 @@ async def room_events(code: str, state: State, request: Request) -> StreamingRes
     """Server-sent events: `event: state` with the public state on connect and on every change
     (a reconnecting phone gets the current state at once); comment heartbeats in between."""
     with state.sessions() as session:
-        try:
-            room_code = classroom.get_room(session, code).code
-        except classroom.RoomError as error:
-            raise fail(error) from None
+        room_code = classroom.get_room(session, code).code
 
     async def stream():
         async for payload in state.room_events.subscribe(room_code):
@@ -224,21 +188,17 @@ async def room_events(code: str, state: State, request: Request) -> StreamingRes
     )
 
 
-def host_export_rows(state: AppState, request: Request, code: str):
-    tokens = tokens_of(request, code)
+def hosted_room_code(state: AppState, request: Request, code: str) -> str:
+    """The room's code, once the caller is known to be its host (exports are the host's)."""
     with state.sessions() as session:
-        try:
-            room = classroom.get_room(session, code)
-            classroom.require_host(classroom.identify(session, room, tokens), tokens)
-        except classroom.RoomError as error:
-            raise fail(error) from None
+        room, _ = classroom.open_room(session, code, tokens_of(request, code), need="host")
         return room.code
 
 
 @router.get("/api/rooms/{code}/export.csv", response_class=StreamingResponse)
 def export_csv(code: str, state: State, request: Request) -> StreamingResponse:
     """(host) Every vote of the room, with the columns of /api/export/guesses.csv."""
-    room_code = host_export_rows(state, request, code)
+    room_code = hosted_room_code(state, request, code)
 
     def body() -> Iterator[str]:
         with state.sessions() as session:
@@ -253,7 +213,7 @@ def export_csv(code: str, state: State, request: Request) -> StreamingResponse:
 
 @router.get("/api/rooms/{code}/export.json")
 def export_json(code: str, state: State, request: Request) -> dict:
-    room_code = host_export_rows(state, request, code)
+    room_code = hosted_room_code(state, request, code)
     with state.sessions() as session:
         return {"columns": EXPORT_COLUMNS, "votes": list(export_rows(session, room_code=room_code))}
 
@@ -262,10 +222,7 @@ def export_json(code: str, state: State, request: Request) -> dict:
 def qr_code(code: str, state: State, request: Request) -> Response:
     """The join URL as a QR code, made here (segno): no network in the lecture hall."""
     with state.sessions() as session:
-        try:
-            room_code = classroom.get_room(session, code).code
-        except classroom.RoomError as error:
-            raise fail(error) from None
+        room_code = classroom.get_room(session, code).code
     buffer = io.BytesIO()
     segno.make(join_url(state, request, room_code), error="m").save(
         buffer, kind="svg", scale=8, border=2, xmldecl=False, dark="#111", light="#fff"
