@@ -17,28 +17,21 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from serve import Server, free_port, wait_until  # benchmarks/serve.py: the same server handling
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "char-7gram-kn.safetensors"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(folder: Path, port: int, workers: int) -> subprocess.Popen:
+def start_server(folder: Path, port: int, workers: int) -> Server:
     models = folder / "models"
     models.mkdir()
     shutil.copy(MODEL, models / MODEL.name)
@@ -51,21 +44,7 @@ def start_server(folder: Path, port: int, workers: int) -> subprocess.Popen:
     env.pop("SECRET_KEY", None)
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
                "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-
-
-async def wait_healthy(base: str, server: subprocess.Popen) -> None:
-    async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(600):
-            if server.poll() is not None:
-                raise SystemExit(f"the server died:\n{server.stderr.read()}")
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("the server did not start in 60 s")
+    return Server("game", command, env, folder / "server.log")
 
 
 async def projector(base: str, code: str, seen: list, ready: asyncio.Event, stop: asyncio.Event):
@@ -93,7 +72,7 @@ async def run(args) -> dict:
     base = f"http://127.0.0.1:{port}"
     server = start_server(folder, port, args.workers)
     try:
-        await wait_healthy(base, server)
+        wait_until(server, f"{base}/healthz", lambda body: True, 120, "/healthz")
         limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=64)
         async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
             created = (await client.post("/api/rooms", json={"rounds": 1})).json()
@@ -149,8 +128,7 @@ async def run(args) -> dict:
             stop.set()
             listener.cancel()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
     with sqlite3.connect(folder / "data" / "bench.db") as db:
         rows = db.execute("SELECT count(*), count(DISTINCT player_id) FROM guesses "
                           "WHERE round_id = ?", (round_id,)).fetchone()  # fmt: skip
