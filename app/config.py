@@ -4,6 +4,7 @@ import os
 import secrets
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,12 +26,19 @@ class Settings(BaseSettings):
     # Unserved passages kept ready per (model, temperature), and the most kept in all per key.
     pool_target: int = 8
     pool_bank_max: int = 400
+    # Who makes them: "process", a child process at the lowest CPU priority, so generating never
+    # takes CPU or the GIL from requests; "thread", a thread of the server (paced to half the
+    # machine); "off", nobody (rounds reuse the bank, or make a passage when it is empty).
+    pool_refill: Literal["process", "thread", "off"] = "process"
     # Seconds a round stays open for its guess.
     round_ttl_seconds: int = 1800
     # Torch threads for generation in the server (0: torch's default).
     torch_threads: int = 0
     # The model whose surprisal shades the reveal's heatmap ("" = the best RNN loaded).
     heatmap_model: str = ""
+    # The model /api/samples and the explorer use when none is asked for: one that writes 400
+    # characters in under 200 ms on 2 cores (docs/benchmarks.md). Not loaded: the best RNN.
+    sample_model: str = "char-lstm-2x384"
     # The address students' phones use to reach this server, for the classroom join URL and QR
     # code ("http://192.168.1.20:8000"); empty: the address the lecturer's browser used.
     public_url: str = ""

@@ -36,8 +36,13 @@ class AppState:
     def default_model(self) -> LoadedModel:
         return self.heatmap or next(iter(self.models.values()))
 
+    def sample_model(self) -> LoadedModel:
+        """For live sampling when no model is named: SAMPLE_MODEL, else the default model."""
+        return self.models.get(self.settings.sample_model) or self.default_model()
 
-def get_state(request: Request) -> AppState:
+
+async def get_state(request: Request) -> AppState:
+    # async: FastAPI would run a plain def dependency in its threadpool, a thread hop per request
     return request.app.state.realornn
 
 

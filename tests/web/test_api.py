@@ -1,10 +1,14 @@
 """Health, models, samples (whole and streamed), excerpts: shapes, ranges, errors."""
 
 import json
+import shutil
 
 import pytest
+from fastapi.testclient import TestClient
 
+from app.config import PROJECT_ROOT
 from app.corpus import TEST_PLAYS
+from app.web.main import create_app
 
 
 def test_healthz_counts_the_models(client):
@@ -59,6 +63,27 @@ def test_bad_sample_parameters_are_422_naming_the_field(client, query, field):
         response = client.get(path, params=query)
         assert response.status_code == 422
         assert field in json.dumps(response.json()["detail"])
+
+
+@pytest.mark.parametrize(
+    ("sample_model", "expected"),
+    [("word-5gram-kn", "word-5gram-kn"), ("no-such-model", "char-7gram-kn")],
+)
+def test_samples_default_to_the_sample_model_else_the_best_model(
+    tmp_path, shipped_ngram, settings_factory, sample_model, expected
+):
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(shipped_ngram, models)
+    shutil.copy(PROJECT_ROOT / "models" / "word-5gram-kn.safetensors", models)
+    settings = settings_factory(
+        tmp_path / "data", models, sample_model=sample_model, pool_refill="off"
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/api/samples", params={"length": 20}).json()["model"] == expected
+        page = client.get("/explore").text
+        assert f'<option value="{expected}" selected>' in page
+        assert page.count(" selected>") == 1
 
 
 def test_an_unknown_model_is_404_listing_the_loaded_ones(client):

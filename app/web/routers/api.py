@@ -34,7 +34,9 @@ class SampleQuery:
 
     def __init__(
         self,
-        model: Annotated[str | None, Query(max_length=200, description="default: best RNN")] = None,
+        model: Annotated[
+            str | None, Query(max_length=200, description="default: SAMPLE_MODEL")
+        ] = None,
         length: Annotated[int, Query(ge=1, le=MAX_SAMPLE_LENGTH)] = 400,
         temperature: Annotated[float, Query(gt=0, le=5)] = 1.0,
         top_k: Annotated[int | None, Query(ge=1, le=100_000)] = None,
@@ -54,7 +56,7 @@ class SampleQuery:
 
     def generator(self, state: AppState) -> LoadedModel:
         if self.model is None:
-            return state.default_model()
+            return state.sample_model()
         require_known_model(state, self.model)
         return state.models[self.model]
 

@@ -54,7 +54,13 @@ def stats_page(request: Request, state: State) -> HTMLResponse:
 
 @router.get("/explore", response_class=HTMLResponse)
 def explore(request: Request, state: State) -> HTMLResponse:
-    return render(request, "explore.html", "explore", models=models_context(state))
+    return render(
+        request,
+        "explore.html",
+        "explore",
+        models=models_context(state),
+        default_model=state.sample_model().info.name,
+    )
 
 
 @router.get("/leaderboard", response_class=HTMLResponse)
