@@ -31,9 +31,10 @@ What it does, in one process (the load generator) and two server subprocesses, o
 
 The goals: game throughput at least half the bare endpoint's, and game p99 at most twice the
 bare p99. Everything shares this machine's cores: the load generator (a Python process that
-itself needs a good part of a core), the server and, in the game, the pool's refill thread,
-which keeps generating passages while rounds drain the pool. So the figures are a floor for a
-dedicated server; the ratios are the point, since both servers face the same client.
+itself needs a good part of a core), the server and, in the game, the pool's refiller (a
+process at nice 19), which keeps generating passages while rounds drain the pool. So the
+figures are a floor for a dedicated server; the ratios are the point, since both servers face
+the same client.
 docs/serve-benchmark.md has a run's results and what they mean.
 """
 
@@ -554,7 +555,7 @@ def print_table(results: dict) -> None:
     m = results["machine"]
     print(
         f"machine: {m['cpus']} CPUs shared by the load generator and the server (and the game's "
-        f"pool refill thread); Python {m['python']}; 1-minute load average before the game "
+        f"pool refiller at nice 19); Python {m['python']}; 1-minute load average before the game "
         f"{m['load_average_before_game'][0]:.2f}, before the bare run "
         f"{m['load_average_before_bare'][0]:.2f} (other work on the machine skews the figures)"
     )
@@ -649,8 +650,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--pool-bank-max",
         type=int,
         default=None,
-        help="POOL_BANK_MAX: passages kept per key; set it to --pool-target to stop the refill "
-        "thread once the pool is warm (default: the server's, 400)",
+        help="POOL_BANK_MAX: passages kept per key; set it to --pool-target to stop the refiller "
+        "once the pool is warm (default: the server's, 400)",
     )
     parser.add_argument(
         "--bare-sync",

@@ -10,7 +10,13 @@ from app.db.models import (
     Round,
     utcnow,
 )
-from app.db.session import make_engine, migrate, session_factory, transaction
+from app.db.session import (
+    make_engine,
+    migrate,
+    session_factory,
+    transaction,
+    write_connection,
+)
 
 __all__ = [
     "Base",
@@ -25,4 +31,5 @@ __all__ = [
     "session_factory",
     "transaction",
     "utcnow",
+    "write_connection",
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,3 +65,11 @@ _WRITE_LOCK = threading.RLock()  # re-entrant: a transaction inside one cannot d
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     with _WRITE_LOCK, factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A write transaction on a bare connection, for Core statements only (the game's hot
+    path): no ORM session to build and tear down; the same per-process lock as transaction()."""
+    with _WRITE_LOCK, engine.begin() as connection:
+        yield connection

@@ -266,9 +266,8 @@ def reveal(session: Session, room: Room, round_id: str) -> dict:
             .values(status="revealed", version=Room.version + 1)
         )
         for guess in session.scalars(select(Guess).where(Guess.round_id == round_id)):
-            player = session.get(Player, guess.player_id) if guess.player_id else None
-            if player is not None:
-                game_rounds.record_score(session, player, guess.correct)
+            if guess.player_id is not None:
+                game_rounds.record_score(session, guess.player_id, guess.correct)
         session.refresh(round_)
     return reveal_of(session, round_)
 
@@ -339,7 +338,7 @@ def public_state(session: Session, room: Room) -> dict:
         state["round"] = {
             "round_id": round_.id,
             "number": round_.number,
-            "passages": [{"text": t} for t in game_rounds.shown_texts(round_, passage)],
+            "passages": [{"text": t} for t in game_rounds.shown_texts(round_.layout, passage)],
             "started_at": iso(round_.created_at),
             "deadline": iso(round_.deadline),
             "votes": round_.votes,

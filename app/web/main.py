@@ -1,6 +1,7 @@
 """The app factory and its lifespan: load every checkpoint once, migrate the database, start the
-passage pool. `realornn serve` runs it under uvicorn."""
+passage pool's refill. `realornn serve` runs it under uvicorn."""
 
+import gc
 import logging
 from contextlib import asynccontextmanager
 
@@ -12,11 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from app.config import Settings, get_settings
 from app.corpus import load_corpus
 from app.db import Room, make_engine, migrate, session_factory
-from app.game import pool_keys
 from app.web import classroom
 from app.web.events import RoomEvents
-from app.web.models import heatmap_model, load_models
-from app.web.pool import PassagePool
+from app.web.models import load_models
+from app.web.pool import make_pool
+from app.web.refill import SUPPORTED as refill_process_supported
+from app.web.refill import RefillProcess
 from app.web.routers import api, game, pages, rooms, stats, tape
 from app.web.security import SecurityHeaders
 from app.web.state import AppState
@@ -41,17 +43,7 @@ def build_state(settings: Settings, *, run_migrations: bool = True) -> AppState:
     engine = make_engine(url)
     sessions = session_factory(engine)
     corpus = load_corpus()  # the plays: real excerpts come from their test split
-    heatmap = heatmap_model(models, settings.heatmap_model)
-    in_game = [m.info for m in models.values() if m.guarded]
-    pool = PassagePool(
-        models,
-        sessions,
-        corpus,
-        pool_keys(in_game),
-        heatmap,
-        target=settings.pool_target,
-        bank_max=settings.pool_bank_max,
-    )
+    pool = make_pool(settings, models, sessions, corpus)
 
     def read_version(code: str) -> int | None:
         with sessions() as session:
@@ -70,7 +62,7 @@ def build_state(settings: Settings, *, run_migrations: bool = True) -> AppState:
         sessions=sessions,
         models=models,
         corpus=corpus,
-        heatmap=heatmap,
+        heatmap=pool.heatmap,
         pool=pool,
         room_events=RoomEvents(read_version, read_state),
     )
@@ -90,7 +82,21 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             log.error("%s", error)  # uvicorn then says "Application startup failed" and exits
             raise
         app.state.realornn = state
-        state.pool.start()
+        # The corpus, copy guards and models are ~300k long-lived objects that the cyclic GC
+        # would walk again in every full collection: a pause of 0.2-1 s in the middle of the
+        # requests. Frozen, they are left out of collection for the server's lifetime.
+        gc.collect()
+        gc.freeze()
+        mode = settings.pool_refill
+        if mode == "process" and not refill_process_supported:
+            log.warning("no flock or nice on this system: the pool refills in a thread instead")
+            mode = "thread"
+        refill = RefillProcess(settings) if mode == "process" else None
+        app.state.refill = refill
+        if refill is not None:
+            refill.start()
+        elif mode == "thread":
+            state.pool.start()
         log.info(
             "serving %d models (%s); heatmap: %s",
             len(state.models),
@@ -100,8 +106,11 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         try:
             yield
         finally:
+            if refill is not None:
+                refill.stop()
             state.pool.stop()
             state.engine.dispose()
+            gc.unfreeze()  # what this app held may be collected again (tests run many apps)
 
     app = FastAPI(
         title="Real or RNN?",

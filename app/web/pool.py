@@ -1,10 +1,11 @@
 """The passage pool: generated passages kept ready in the database per (model, temperature).
 
-A background thread tops up every key to `pool_target` unserved passages (each already paired
-with its real excerpt, copy-checked and scored for the heatmap), so a round is one SELECT and
-one UPDATE. Passages stay in the bank after they are served: when a key runs dry faster than it
-refills, rounds reuse served ones rather than wait. The bank lives in the database, so it
-survives a restart.
+A refiller tops up every key to `pool_target` unserved passages (each already paired with its
+real excerpt, copy-checked and scored for the heatmap), so taking one for a round is one
+statement. The refiller runs in a low-priority process of its own (app/web/refill.py), or as a
+thread of the server (`POOL_REFILL=thread`). Passages stay in the bank after they are served:
+when a key runs dry faster than it refills, rounds reuse served ones rather than wait. The bank
+lives in the database, so it survives a restart.
 """
 
 import logging
@@ -12,14 +13,17 @@ import random
 import secrets
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import case, func, select, update
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy import Connection, bindparam, case, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.config import Settings
 from app.corpus import Corpus, ExcerptError, sample_excerpt
 from app.db import GeneratedPassage, transaction
-from app.game import PoolKey, make_facing_passage
-from app.web.models import LoadedModel
+from app.game import PoolKey, make_facing_passage, pool_keys
+from app.web.models import LoadedModel, heatmap_model
 
 log = logging.getLogger("realornn.pool")
 
@@ -28,6 +32,36 @@ EXCERPT_LENGTHS = (250, 350, 450, 600)  # real excerpts of several lengths: stat
 
 class PoolEmpty(LookupError):
     """No passage could be made for any of the keys asked for."""
+
+
+@dataclass(frozen=True)
+class PooledPassage:
+    """What a round needs of its passage; the rest stays in the database until the reveal."""
+
+    id: int
+    text: str  # the generated passage
+    real_text: str  # the real excerpt it faces
+
+
+_PASSAGES = GeneratedPassage.__table__
+# One statement takes a passage for a round: of the key's passages, an unserved one if there is
+# any, else a served one, at random; counted as served; its id and texts returned. Built once.
+_TAKE = (
+    update(_PASSAGES)
+    .where(
+        _PASSAGES.c.id
+        == select(_PASSAGES.c.id)
+        .where(
+            _PASSAGES.c.model == bindparam("key_model"),
+            _PASSAGES.c.temperature == bindparam("key_temperature"),
+        )
+        .order_by(_PASSAGES.c.served > 0, func.random())
+        .limit(1)
+        .scalar_subquery()
+    )
+    .values(served=_PASSAGES.c.served + 1)
+    .returning(_PASSAGES.c.id, _PASSAGES.c.text, _PASSAGES.c.real_text)
+)
 
 
 class PassagePool:
@@ -40,10 +74,14 @@ class PassagePool:
         heatmap: LoadedModel | None,
         target: int,
         bank_max: int,
+        pace: bool = True,
     ):
         self.models, self.sessions, self.corpus = models, sessions, corpus
         self.keys, self.heatmap = keys, heatmap
         self.target, self.bank_max = target, bank_max
+        # In the server's process the refill rests as long as each passage took, so it never
+        # takes more than half the machine from the requests; a niced process needs no rest.
+        self.pace = pace
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._make_lock = threading.Lock()  # one generation at a time: 2 cores, torch threads
@@ -70,20 +108,20 @@ class PassagePool:
             if not made:
                 self._stop.wait(2.0)
 
-    def refill_once(self) -> int:
+    def refill_once(self, should_stop: Callable[[], bool] | None = None) -> int:
         """Make one passage for each key below target; the number made."""
+        should_stop = should_stop or self._stop.is_set
         counts = self.counts()
         made = 0
         for key in self.keys:
-            if self._stop.is_set():
+            if should_stop():
                 break
             fresh, total = counts.get(key, (0, 0))
             if fresh < self.target and total < self.bank_max:
                 started = time.perf_counter()
                 made += self.make(key) is not None
-                # rest as long as the passage took: the refill never takes more than half of
-                # the machine from the requests it is there to serve
-                self._stop.wait(time.perf_counter() - started)
+                if self.pace:
+                    self._stop.wait(time.perf_counter() - started)
         return made
 
     # -- reading ---------------------------------------------------------------------------
@@ -103,41 +141,43 @@ class PassagePool:
     def ready(self) -> int:
         return sum(min(fresh, self.target) for fresh, _ in self.counts().values())
 
-    def take(self, keys: list[PoolKey], rng: random.Random | None = None) -> GeneratedPassage:
-        """A passage for a round: from a random key, an unserved one if it has any, else a served
-        one; when no key has any, one made now (slow: the caller runs this off the event loop).
-        One query per key; the heatmap columns, which a round never shows, stay unread."""
-        rng = rng or random.SystemRandom()
+    def pick(
+        self, session: Session | Connection, keys: list[PoolKey], rng: random.Random | None = None
+    ) -> PooledPassage | None:
+        """A stored passage for a round, in the caller's transaction: from a random key, an
+        unserved one if it has any, else a served one; None when no key has any. One statement
+        per key tried; the heatmap columns, which a round never shows, stay unread."""
+        for key in self._in_play(keys, rng):
+            row = session.execute(
+                _TAKE, {"key_model": key.model, "key_temperature": key.temperature}
+            ).first()
+            if row is not None:
+                return PooledPassage(row.id, row.text, row.real_text)
+        return None
+
+    def make_for_round(
+        self, keys: list[PoolKey], rng: random.Random | None = None
+    ) -> PooledPassage:
+        """A passage made now, for when the bank holds none for these keys (slow: generation;
+        the caller runs this off the event loop and outside any transaction)."""
+        for key in self._in_play(keys, rng):
+            made = self.make(key, served=1)  # stored as already served: it is this round's
+            if made is not None:
+                return PooledPassage(made.id, made.text, made.real_text)
+        raise PoolEmpty("no passage could be generated for the models asked for")
+
+    def take(self, keys: list[PoolKey], rng: random.Random | None = None) -> PooledPassage:
+        """pick in a transaction of its own, else make_for_round."""
+        with transaction(self.sessions) as session:
+            passage = self.pick(session, keys, rng)
+        return passage or self.make_for_round(keys, rng)
+
+    def _in_play(self, keys: list[PoolKey], rng: random.Random | None) -> list[PoolKey]:
+        """The keys this pool serves, in random order; PoolEmpty when none is."""
         keys = [key for key in keys if key in self.keys]
         if not keys:
             raise PoolEmpty("no model in play matches the request")
-        with transaction(self.sessions) as session:
-            for key in rng.sample(keys, len(keys)):
-                passage = session.scalars(
-                    select(GeneratedPassage)
-                    .options(
-                        defer(GeneratedPassage.generated_bits), defer(GeneratedPassage.real_bits)
-                    )
-                    .where(
-                        GeneratedPassage.model == key.model,
-                        GeneratedPassage.temperature == key.temperature,
-                    )
-                    .order_by(GeneratedPassage.served > 0, func.random())
-                    .limit(1)
-                ).first()
-                if passage is not None:
-                    session.execute(
-                        update(GeneratedPassage)
-                        .where(GeneratedPassage.id == passage.id)
-                        .values(served=GeneratedPassage.served + 1)
-                        .execution_options(synchronize_session=False)
-                    )
-                    return passage
-        for key in rng.sample(keys, len(keys)):
-            passage = self.make(key, served=1)  # stored as already served: it is this round's
-            if passage is not None:
-                return passage
-        raise PoolEmpty("no passage could be generated for the models asked for")
+        return (rng or random.SystemRandom()).sample(keys, len(keys))
 
     # -- making ---------------------------------------------------------------------------
     def make(
@@ -191,6 +231,29 @@ class PassagePool:
         with transaction(self.sessions) as session:
             session.add(row)
         return row
+
+
+def make_pool(
+    settings: Settings,
+    models: dict[str, LoadedModel],
+    sessions: sessionmaker[Session],
+    corpus: Corpus,
+    *,
+    pace: bool = True,
+) -> PassagePool:
+    """The pool of these models under these settings: the server and its refiller build the
+    same one (the same keys and heatmap model) from the same settings."""
+    in_game = [m.info for m in models.values() if m.guarded]
+    return PassagePool(
+        models,
+        sessions,
+        corpus,
+        pool_keys(in_game),
+        heatmap_model(models, settings.heatmap_model),
+        target=settings.pool_target,
+        bank_max=settings.pool_bank_max,
+        pace=pace,
+    )
 
 
 def real_source(excerpt) -> dict:

@@ -8,13 +8,49 @@ IS NULL), so two concurrent guesses cannot both be taken.
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import Connection, bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db import GeneratedPassage, Guess, Player, Round, utcnow
 
 QUESTIONS = {"pair": "Which is the real Shakespeare?", "single": "Real or RNN?"}
+PAIR_CHOICES = (0, 1)
+SINGLE_CHOICES = ("real", "generated")
+
+# The solo game's hot path is a handful of Core statements built once here: an ORM round trip
+# (identity map, unit of work, refresh) costs 0.5-1 ms of Python per statement, several times
+# what SQLite itself takes, and every round and guess is a write transaction.
+_ROUNDS = Round.__table__
+_PASSAGES = GeneratedPassage.__table__
+_GUESSES = Guess.__table__
+_PLAYERS = Player.__table__
+Executor = Session | Connection  # functions that run only Core statements take either
+
+# "Exactly once" is this one conditional UPDATE: of two guesses at once, one finds guessed_at
+# empty and the other finds nothing. The mode the choice fits is part of the condition, so a
+# choice of the wrong kind never takes the round.
+_TAKE_ROUND = (
+    update(_ROUNDS)
+    .where(
+        _ROUNDS.c.id == bindparam("round_id"),
+        _ROUNDS.c.room_code.is_(None),
+        _ROUNDS.c.mode == bindparam("choice_mode"),
+        _ROUNDS.c.guessed_at.is_(None),
+        _ROUNDS.c.expires_at > bindparam("now"),
+    )
+    .values(guessed_at=bindparam("now"))
+    .returning(_ROUNDS.c.mode, _ROUNDS.c.difficulty, _ROUNDS.c.layout, _ROUNDS.c.passage_id)
+)
+_ROUND_STATE = select(
+    _ROUNDS.c.room_code, _ROUNDS.c.mode, _ROUNDS.c.guessed_at, _ROUNDS.c.expires_at
+).where(_ROUNDS.c.id == bindparam("round_id"))
+_INSERT_ROUND = insert(_ROUNDS)
+_INSERT_GUESS = insert(_GUESSES)
+_REVEALED_PASSAGE = select(
+    *(column for column in _PASSAGES.c if column.name not in ("text", "created_at", "served"))
+).where(_PASSAGES.c.id == bindparam("passage_id"))
 
 
 class RoundNotFound(LookupError):
@@ -29,121 +65,164 @@ class BadChoice(ValueError):
     pass
 
 
-def create_round(
-    session: Session,
-    passage: GeneratedPassage,
+def round_values(
+    passage_id: int,
     *,
     mode: str,
     difficulty: str,
     ttl_seconds: int,
     player_id: str | None = None,
     room_code: str | None = None,
-) -> Round:
+) -> dict[str, Any]:
+    """A new round's columns: a random id, and which side the real passage is on."""
     if mode == "pair":  # which side the real one is on: a fair coin, from the OS's randomness
         layout = ["real", "generated"] if secrets.randbelow(2) else ["generated", "real"]
     else:
         layout = [secrets.choice(["real", "generated"])]
     now = utcnow()
-    round_ = Round(
-        id=secrets.token_urlsafe(16),
-        created_at=now,
-        expires_at=now + timedelta(seconds=ttl_seconds),
-        mode=mode,
-        difficulty=difficulty,
-        passage_id=passage.id,
-        layout=layout,
-        player_id=player_id,
-        room_code=room_code,
-    )
+    return {
+        "id": secrets.token_urlsafe(16),
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=ttl_seconds),
+        "mode": mode,
+        "difficulty": difficulty,
+        "passage_id": passage_id,
+        "layout": layout,
+        "player_id": player_id,
+        "room_code": room_code,
+    }
+
+
+def create_round(session: Session, passage, **options) -> Round:
+    """A round as an ORM object, for the classroom, which goes on to number and time it."""
+    round_ = Round(**round_values(passage.id, **options))
     session.add(round_)
     return round_
 
 
-def shown_texts(round_: Round, passage: GeneratedPassage) -> list[str]:
-    return [passage.real_text if side == "real" else passage.text for side in round_.layout]
+def insert_round(session: Executor, passage, **options) -> dict[str, Any]:
+    """A solo round: one INSERT. `passage` is anything with an id (a PooledPassage)."""
+    values = round_values(passage.id, **options)
+    session.execute(_INSERT_ROUND, values)
+    return values
 
 
-def answer_of(round_: Round) -> int | str:
+def shown_texts(layout: list[str], passage) -> list[str]:
+    return [passage.real_text if side == "real" else passage.text for side in layout]
+
+
+def answer_of(round_) -> int | str:
     return round_.layout.index("real") if round_.mode == "pair" else round_.layout[0]
 
 
 def normalise_choice(mode: str, choice: int | str) -> int | str:
     if mode == "pair":
-        if choice not in (0, 1) or isinstance(choice, str):
+        if choice not in PAIR_CHOICES or isinstance(choice, str):
             raise BadChoice("choice must be 0 or 1 in pair mode (the passage you think is real)")
-    elif choice not in ("real", "generated"):
+    elif choice not in SINGLE_CHOICES:
         raise BadChoice("choice must be 'real' or 'generated' in single mode")
     return choice
 
 
+def mode_of_choice(choice: int | str) -> str | None:
+    """The one mode a choice can be an answer in; None when it fits neither."""
+    if isinstance(choice, str):
+        return "single" if choice in SINGLE_CHOICES else None
+    return "pair" if choice in PAIR_CHOICES and not isinstance(choice, bool) else None
+
+
 @dataclass
 class GuessOutcome:
-    round: Round
-    passage: GeneratedPassage
+    round: Any  # the round's mode, difficulty, layout and passage_id
+    passage: Any  # the passage's columns the reveal shows
     correct: bool
     answer: int | str
+    player: Any  # the player's nickname, score, streak and counts after this guess, or None
 
 
 def take_guess(
-    session: Session, round_id: str, choice: int | str, player: Player | None
+    session: Executor, round_id: str, choice: int | str, player_id: str | None
 ) -> GuessOutcome:
     """Record the one guess of a solo round and update the player's score and streak."""
-    round_ = session.get(Round, round_id)
-    if round_ is None or round_.room_code is not None:
-        raise RoundNotFound(f"no round {round_id!r}")
-    choice = normalise_choice(round_.mode, choice)
     now = utcnow()
-    if round_.expires_at <= now:
-        raise RoundClosed("this round has expired: start a new one")
-    taken = session.execute(
-        update(Round)
-        .where(Round.id == round_id, Round.guessed_at.is_(None))
-        .values(guessed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if taken != 1:
-        raise RoundClosed("this round has already been guessed: each round takes one guess")
+    mode = mode_of_choice(choice)
+    round_ = None
+    if mode is not None:
+        round_ = session.execute(
+            _TAKE_ROUND, {"round_id": round_id, "choice_mode": mode, "now": now}
+        ).first()
+    if round_ is None:
+        raise why_not_taken(session, round_id, choice, now)
     answer = answer_of(round_)
     correct = choice == answer
-    passage = session.get(GeneratedPassage, round_.passage_id)
-    assert passage is not None  # a foreign key
-    session.add(
-        Guess(
-            created_at=now,
-            round_id=round_id,
-            player_id=player.id if player else None,
-            mode=round_.mode,
-            difficulty=round_.difficulty,
-            choice=str(choice),
-            correct=correct,
-            model=passage.model,
-            temperature=passage.temperature,
-            passage_length=len(passage.real_text),
-        )
-    )
-    if player is not None:
-        record_score(session, player, correct)
-    return GuessOutcome(round_, passage, correct, answer)
-
-
-def record_score(session: Session, player: Player, correct: bool) -> None:
-    """One atomic UPDATE, so concurrent guesses by one player never lose a point."""
-    new_streak = Player.streak + 1 if correct else 0
+    passage = session.execute(_REVEALED_PASSAGE, {"passage_id": round_.passage_id}).one()
     session.execute(
-        update(Player)
-        .where(Player.id == player.id)
+        _INSERT_GUESS,
+        {
+            "created_at": now,
+            "round_id": round_id,
+            "player_id": player_id,
+            "mode": round_.mode,
+            "difficulty": round_.difficulty,
+            "choice": str(choice),
+            "correct": correct,
+            "model": passage.model,
+            "temperature": passage.temperature,
+            "passage_length": len(passage.real_text),
+        },
+    )
+    player = record_score(session, player_id, correct) if player_id is not None else None
+    return GuessOutcome(round_, passage, correct, answer, player)
+
+
+def why_not_taken(session: Executor, round_id: str, choice: int | str, now) -> Exception:
+    """The refusal for a guess that did not take its round, in the order a player would want
+    to hear it: no such round, a choice that does not fit it, expired, already guessed."""
+    round_ = session.execute(_ROUND_STATE, {"round_id": round_id}).first()
+    if round_ is None or round_.room_code is not None:
+        return RoundNotFound(f"no round {round_id!r}")
+    try:
+        normalise_choice(round_.mode, choice)
+    except BadChoice as error:
+        return error
+    if round_.guessed_at is None and round_.expires_at <= now:
+        return RoundClosed("this round has expired: start a new one")
+    return RoundClosed("this round has already been guessed: each round takes one guess")
+
+
+def _score_statement(correct: bool):
+    players = _PLAYERS.c
+    new_streak = players.streak + 1 if correct else 0
+    return (
+        update(_PLAYERS)
+        .where(players.id == bindparam("player_id"))
         .values(
-            guesses=Player.guesses + 1,
-            correct=Player.correct + int(correct),
-            score=Player.score + int(correct),
+            guesses=players.guesses + 1,
+            correct=players.correct + int(correct),
+            score=players.score + int(correct),
             streak=new_streak,
             best_streak=case(
-                (Player.best_streak < new_streak, new_streak), else_=Player.best_streak
+                (players.best_streak < new_streak, new_streak), else_=players.best_streak
             ),
         )
-        .execution_options(synchronize_session=False)
+        .returning(
+            players.nickname,
+            players.score,
+            players.streak,
+            players.best_streak,
+            players.guesses,
+            players.correct,
+        )
     )
-    session.refresh(player)
+
+
+_SCORE = {correct: _score_statement(correct) for correct in (True, False)}
+
+
+def record_score(session: Executor, player_id: str, correct: bool):
+    """One atomic UPDATE, so concurrent guesses by one player never lose a point; returns the
+    player's nickname, score, streak, best streak, guesses and correct guesses after it."""
+    return session.execute(_SCORE[bool(correct)], {"player_id": player_id}).one()
 
 
 def reveal(round_: Round, passage: GeneratedPassage) -> tuple[list[dict], str]:

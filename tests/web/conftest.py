@@ -29,7 +29,13 @@ def ngram_models_dir(tmp_path_factory) -> Path:
 
 
 def make_settings(data_dir: Path, models_dir: Path, **overrides) -> Settings:
-    values = {"database_url": "", "secret_key": "", "pool_target": 2, **overrides}
+    values = {
+        "database_url": "",
+        "secret_key": "",
+        "pool_target": 2,
+        "pool_refill": "thread",  # a thread is quicker to start; test_refill covers the process
+        **overrides,
+    }
     return Settings(data_dir=data_dir, models_dir=models_dir, **values)
 
 

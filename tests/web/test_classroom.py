@@ -215,3 +215,13 @@ def test_the_pages_use_cookies_so_no_token_is_handled_in_javascript(server):
     phone.post(f"/api/rooms/{code}/players", json={"nickname": "Eve"})
     assert phone.get(f"/api/rooms/{code}").json()["you"]["role"] == "player"
     assert phone.post(f"/api/rooms/{code}/rounds").status_code == 403
+
+
+def test_a_rooms_round_cannot_be_guessed_through_the_solo_game(server):
+    code, host = new_room(server)
+    round_id = server.post(f"/api/rooms/{code}/rounds", headers=bearer(host)).json()["round_id"]
+    response = server.post(f"/api/rounds/{round_id}/guess", json={"choice": 0})
+    assert response.status_code == 404 and "round_id" in response.json()["detail"]
+    state = server.app.state.realornn
+    with state.sessions() as session:
+        assert session.get(Round, round_id).guessed_at is None  # still open for the room's vote

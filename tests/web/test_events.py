@@ -25,12 +25,18 @@ def test_listeners_share_one_state_per_change():
                 if len(received[i]) == 3:
                     return
 
+        async def all_received(count: int) -> None:
+            while any(len(payloads) < count for payloads in received.values()):
+                await asyncio.sleep(0.01)
+
         tasks = [asyncio.create_task(listen(i)) for i in range(5)]
-        for new_version in (2, 3):
-            await asyncio.sleep(0.05)
+        for seen, new_version in ((1, 2), (2, 3)):
+            # each change only once every listener has the state before it, however slow the
+            # machine: otherwise a late listener would start at the newer state
+            await asyncio.wait_for(all_received(seen), timeout=10)
             version["ABC"] = new_version
             hub.notify("ABC")
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
         return received
 
     received = asyncio.run(scenario())

@@ -3,12 +3,18 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
-from app.db import Player, transaction
-from app.game import keys_for
+from app.db import Player, transaction, write_connection
+from app.game import PoolKey, keys_for
 from app.web import rounds as game_rounds
-from app.web.players import get_or_create_player, player_id_from_cookie, player_view
-from app.web.pool import PoolEmpty
+from app.web.players import (
+    ensure_player,
+    get_or_create_player,
+    player_id_from_cookie,
+    player_view,
+)
+from app.web.pool import PooledPassage, PoolEmpty
 from app.web.schemas import (
     GuessRequest,
     GuessResponse,
@@ -19,13 +25,14 @@ from app.web.schemas import (
 )
 from app.web.state import AppState, get_state, require_known_model
 from app.web.statistics import leaderboards
+from app.web.writer import run_in_writer
 
 router = APIRouter(tags=["game"])
 State = Annotated[AppState, Depends(get_state)]
 
 
 @router.post("/api/rounds", status_code=201, response_model=RoundResponse)
-def new_round(body: RoundRequest, state: State, request: Request, response: Response) -> dict:
+async def new_round(body: RoundRequest, state: State, request: Request, response: Response) -> dict:
     """A round: two passages (pair) or one (single), in random order, with nothing that tells
     which is real. Guess with POST /api/rounds/{round_id}/guess."""
     require_known_model(state, body.model)
@@ -35,26 +42,46 @@ def new_round(body: RoundRequest, state: State, request: Request, response: Resp
             404, f"model: {body.model!r} is not in the game (its training text is unavailable)"
         )
     try:
-        passage = state.pool.take(keys)  # milliseconds from the pool; a fresh one if it is dry
+        made = await run_in_writer(store_round, state, keys, body, request, response)
+        if made is None:  # the bank holds nothing for these keys yet: generate one, off the
+            passage = await run_in_threadpool(state.pool.make_for_round, keys)  # writer thread
+            made = await run_in_writer(store_round, state, keys, body, request, response, passage)
     except PoolEmpty as error:
         raise HTTPException(409, f"model: {error}") from None
-    with transaction(state.sessions) as session:
-        player = get_or_create_player(session, request, response, state.secret_key)
-        round_ = game_rounds.create_round(
-            session,
+    round_, passage = made
+    return {
+        "round_id": round_["id"],
+        "mode": body.mode,
+        "question": game_rounds.QUESTIONS[body.mode],
+        "passages": [{"text": text} for text in game_rounds.shown_texts(round_["layout"], passage)],
+        "expires_at": round_["expires_at"],
+    }
+
+
+def store_round(
+    state: AppState,
+    keys: list[PoolKey],
+    body: RoundRequest,
+    request: Request,
+    response: Response,
+    passage: PooledPassage | None = None,
+) -> tuple[dict, PooledPassage] | None:
+    """One transaction: a pooled passage (unless one is given), the player, the round. None
+    when the pool has no passage for the keys."""
+    with write_connection(state.engine) as connection:
+        passage = passage or state.pool.pick(connection, keys)
+        if passage is None:
+            return None
+        player_id = ensure_player(connection, request, response, state.secret_key)
+        round_ = game_rounds.insert_round(
+            connection,
             passage,
             mode=body.mode,
             difficulty=body.difficulty,
             ttl_seconds=state.settings.round_ttl_seconds,
-            player_id=player.id,
+            player_id=player_id,
         )
-    return {
-        "round_id": round_.id,
-        "mode": round_.mode,
-        "question": game_rounds.QUESTIONS[round_.mode],
-        "passages": [{"text": text} for text in game_rounds.shown_texts(round_, passage)],
-        "expires_at": round_.expires_at,
-    }
+    return round_, passage
 
 
 @router.post(
@@ -62,28 +89,34 @@ def new_round(body: RoundRequest, state: State, request: Request, response: Resp
     response_model=GuessResponse,
     responses={404: {"description": "no such round"}, 409: {"description": "already guessed"}},
 )
-def guess(
+async def guess(
     round_id: str, body: GuessRequest, state: State, request: Request, response: Response
 ) -> dict:
     """The one guess of a round: right or wrong, then everything about both passages."""
-    with transaction(state.sessions) as session:
-        player = get_or_create_player(session, request, response, state.secret_key)
+    return await run_in_writer(store_guess, state, round_id, body, request, response)
+
+
+def store_guess(
+    state: AppState, round_id: str, body: GuessRequest, request: Request, response: Response
+) -> dict:
+    with write_connection(state.engine) as connection:
+        player_id = ensure_player(connection, request, response, state.secret_key)
         try:
-            outcome = game_rounds.take_guess(session, round_id, body.choice, player)
+            outcome = game_rounds.take_guess(connection, round_id, body.choice, player_id)
         except game_rounds.RoundNotFound as error:
             raise HTTPException(404, f"round_id: {error}") from None
         except game_rounds.BadChoice as error:
             raise HTTPException(422, f"choice: {error}") from None
         except game_rounds.RoundClosed as error:
             raise HTTPException(409, str(error)) from None
-        passages, explanation = game_rounds.reveal(outcome.round, outcome.passage)
-        return {
-            "correct": outcome.correct,
-            "answer": outcome.answer,
-            "passages": passages,
-            "heatmap_explanation": explanation,
-            "player": player_view(player),
-        }
+    passages, explanation = game_rounds.reveal(outcome.round, outcome.passage)
+    return {
+        "correct": outcome.correct,
+        "answer": outcome.answer,
+        "passages": passages,
+        "heatmap_explanation": explanation,
+        "player": player_view(outcome.player),
+    }
 
 
 @router.get("/api/players/me", response_model=PlayerView)

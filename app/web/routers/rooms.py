@@ -120,7 +120,7 @@ def start_round(code: str, state: State, request: Request) -> dict:
     with transaction(state.sessions) as session:
         room = classroom.get_room(session, code)
         round_ = classroom.start_round(session, room, passage)
-        passages = classroom.game_rounds.shown_texts(round_, passage)
+        passages = classroom.game_rounds.shown_texts(round_.layout, passage)
     state.room_events.notify(room.code)
     return {
         "round_id": round_.id,

@@ -1,0 +1,131 @@
+"""The passage pool's refill, in a process of its own at the lowest CPU priority.
+
+Generating passages is CPU-bound, and an n-gram's sampling loop is Python: in a thread of the
+server it takes the GIL from the very requests the pool is there to serve (a fifth of the
+server's GIL time under load, measured with py-spy). In a process of its own, niced to 19, the
+operating system gives it only the CPU the requests leave idle, and it holds no GIL of theirs.
+
+One refiller per data folder. With `--workers N` every worker's lifespan starts one; an exclusive
+lock on `DATA_DIR/pool.lock` lets one of them work while the others wait for the lock (they load
+no model while they wait), so a dying refiller is replaced and N processes never top up the same
+keys at once. A refiller stops when told to, or when the worker that started it is gone.
+"""
+
+import logging
+import multiprocessing
+import os
+import time
+from multiprocessing.synchronize import Event
+from pathlib import Path
+
+from app.config import Settings
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock and no nice; the server refills in a thread instead
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("realornn.pool")
+
+# Where a refiller process can run: it needs flock (one per data folder) and nice.
+SUPPORTED = fcntl is not None and hasattr(os, "nice")
+
+LOCK_POLL_SECONDS = 1.0
+IDLE_SECONDS = 2.0  # between rounds of checks when every key is full
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class RefillProcess:
+    """Starts and stops the refiller child of one server process."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=refill_main,
+            args=(settings, self._stop, os.getpid()),
+            name="realornn-pool-refill",
+        )
+
+    def start(self) -> None:
+        self._process.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def is_alive(self) -> bool:
+        return self._process.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._process.join(STOP_TIMEOUT_SECONDS)  # it stops between two passages
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(STOP_TIMEOUT_SECONDS)
+
+
+def lock_path(settings: Settings) -> Path:
+    return settings.data_dir / "pool.lock"
+
+
+def wait_for_lock(path: Path, stop: Event, parent_pid: int):
+    """The open lock file once this process holds its exclusive lock; None if told to stop
+    first. The lock goes with the process: a refiller that dies releases it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a")
+    while not stop.is_set() and os.getppid() == parent_pid:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            stop.wait(LOCK_POLL_SECONDS)
+    handle.close()
+    return None
+
+
+def refill_main(settings: Settings, stop: Event, parent_pid: int) -> None:
+    """The child's whole life: lowest priority, the lock, the models, then refill until told."""
+    # our own news at INFO, as the server logs it; libraries (alembic's import) only warnings
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(message)s")
+    logging.getLogger("realornn").setLevel(logging.INFO)
+    os.nice(19)  # the requests first: this process gets only the CPU they leave
+    lock = wait_for_lock(lock_path(settings), stop, parent_pid)
+    if lock is None:
+        return
+    with lock:
+        pool = build_refill_pool(settings)
+        if pool is None:
+            return
+        log.info("passage pool: refilling in process %d (nice 19)", os.getpid())
+        while not stop.is_set() and os.getppid() == parent_pid:
+            try:
+                made = pool.refill_once(should_stop=stop.is_set)
+            except Exception:  # a bad model must not end the refill for the others
+                log.exception("passage pool: refill failed")
+                made = 0
+            if not made:
+                stop.wait(IDLE_SECONDS)
+
+
+def build_refill_pool(settings: Settings):
+    """The same pool as the server's (the same models, keys and heatmap), on its own engine."""
+    import torch
+
+    from app.corpus import load_corpus
+    from app.db import make_engine, session_factory
+    from app.web.models import load_models
+    from app.web.pool import make_pool
+
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    started = time.perf_counter()
+    models = load_models(settings.models_dir)
+    if not models:
+        log.error("passage pool: no model loaded from %s; not refilling", settings.models_dir)
+        return None
+    sessions = session_factory(make_engine(settings.resolved_database_url()))
+    pool = make_pool(settings, models, sessions, load_corpus(), pace=False)
+    log.info("passage pool: refiller ready in %.1f s", time.perf_counter() - started)
+    return pool
