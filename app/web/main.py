@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         refill = RefillProcess(settings) if mode == "process" else None
         app.state.refill = refill
         if refill is not None:
-            refill.start()
+            refill.start(store=state.pool.store)
         elif mode == "thread":
             state.pool.start()
         log.info(

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -108,9 +109,15 @@ class PassagePool:
             if not made:
                 self._stop.wait(2.0)
 
-    def refill_once(self, should_stop: Callable[[], bool] | None = None) -> int:
-        """Make one passage for each key below target; the number made."""
+    def refill_once(
+        self,
+        should_stop: Callable[[], bool] | None = None,
+        produce: Callable[[PoolKey], bool] | None = None,
+    ) -> int:
+        """Make one passage for each key below target; the number made. `produce(key)` makes
+        and hands over one (default: make and store it here)."""
         should_stop = should_stop or self._stop.is_set
+        produce = produce or (lambda key: self.make(key) is not None)
         counts = self.counts()
         made = 0
         for key in self.keys:
@@ -119,7 +126,7 @@ class PassagePool:
             fresh, total = counts.get(key, (0, 0))
             if fresh < self.target and total < self.bank_max:
                 started = time.perf_counter()
-                made += self.make(key) is not None
+                made += produce(key)
                 if self.pace:
                     self._stop.wait(time.perf_counter() - started)
         return made
@@ -184,6 +191,12 @@ class PassagePool:
         self, key: PoolKey, seed: int | None = None, *, served: int = 0
     ) -> GeneratedPassage | None:
         """Generate, check and store one passage for `key`; None when the model cannot."""
+        values = self.generate(key, seed)
+        return None if values is None else self.store(values, served=served)
+
+    def generate(self, key: PoolKey, seed: int | None = None) -> dict[str, Any] | None:
+        """Generate and check one passage for `key`, paired with its real excerpt and scored for
+        the heatmap: the columns of its row (not stored). None when the model cannot."""
         loaded = self.models[key.model]
         seed = seed if seed is not None else secrets.randbelow(2**31)
         rng = random.Random(seed)
@@ -208,26 +221,29 @@ class PassagePool:
                 generated_bits = bits_per_character(self.heatmap, facing.text)
                 real_bits = bits_per_character(self.heatmap, excerpt.text)
         recipe, info = facing.recipe, loaded.info
-        row = GeneratedPassage(
-            model=info.name,
-            model_kind=info.kind,
-            unit=info.unit,
-            checkpoint_sha256=loaded.sha256,
-            temperature=recipe.temperature,
-            top_k=recipe.top_k,
-            top_p=recipe.top_p,
-            seed=recipe.seed,
-            prime=recipe.prime,
-            requested_length=recipe.requested_length,
-            text=facing.text,
-            longest_copied_span=facing.longest_copied_span,
-            real_text=excerpt.text,
-            real_source=real_source(excerpt),
-            heatmap_model=self.heatmap.info.name if self.heatmap else None,
-            generated_bits=generated_bits,
-            real_bits=real_bits,
-            served=served,
-        )
+        return {
+            "model": info.name,
+            "model_kind": info.kind,
+            "unit": info.unit,
+            "checkpoint_sha256": loaded.sha256,
+            "temperature": recipe.temperature,
+            "top_k": recipe.top_k,
+            "top_p": recipe.top_p,
+            "seed": recipe.seed,
+            "prime": recipe.prime,
+            "requested_length": recipe.requested_length,
+            "text": facing.text,
+            "longest_copied_span": facing.longest_copied_span,
+            "real_text": excerpt.text,
+            "real_source": real_source(excerpt),
+            "heatmap_model": self.heatmap.info.name if self.heatmap else None,
+            "generated_bits": generated_bits,
+            "real_bits": real_bits,
+        }
+
+    def store(self, values: dict[str, Any], *, served: int = 0) -> GeneratedPassage:
+        """Put a generated passage in the bank (`served` 1: it is already a round's)."""
+        row = GeneratedPassage(**values, served=served)
         with transaction(self.sessions) as session:
             session.add(row)
         return row

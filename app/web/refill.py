@@ -5,6 +5,12 @@ server it takes the GIL from the very requests the pool is there to serve (a fif
 server's GIL time under load, measured with py-spy). In a process of its own, niced to 19, the
 operating system gives it only the CPU the requests leave idle, and it holds no GIL of theirs.
 
+The refiller only generates: it hands each passage to the server process over a queue, and a
+thread there stores it under the server's own write lock. Were the niced child to write to
+SQLite itself, the scheduler could put it aside while it held the database's write lock (nice 19
+gets little CPU on a busy machine), and the server's writer would sleep in SQLite's busy handler
+all that while: a priority inversion. Only the server's processes write.
+
 One refiller per data folder. With `--workers N` every worker's lifespan starts one; an exclusive
 lock on `DATA_DIR/pool.lock` lets one of them work while the others wait for the lock (they load
 no model while they wait), so a dying refiller is replaced and N processes never top up the same
@@ -14,9 +20,14 @@ keys at once. A refiller stops when told to, or when the worker that started it 
 import logging
 import multiprocessing
 import os
+import queue
+import threading
 import time
+from collections.abc import Callable
+from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 
 from app.config import Settings
 
@@ -31,25 +42,34 @@ log = logging.getLogger("realornn.pool")
 SUPPORTED = fcntl is not None and hasattr(os, "nice")
 
 LOCK_POLL_SECONDS = 1.0
+QUEUE_SIZE = 16  # passages made but not yet stored; the child waits when it is full
+QUEUE_POLL_SECONDS = 0.5
 IDLE_SECONDS = 2.0  # between rounds of checks when every key is full
 STOP_TIMEOUT_SECONDS = 10.0
 
 
 class RefillProcess:
-    """Starts and stops the refiller child of one server process."""
+    """Starts and stops the refiller child of one server process, and stores what it makes."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         context = multiprocessing.get_context("spawn")  # no fork of a process with threads
         self._stop = context.Event()
+        self._passages: Queue = context.Queue(maxsize=QUEUE_SIZE)
         self._process = context.Process(
             target=refill_main,
-            args=(settings, self._stop, os.getpid()),
+            args=(settings, self._stop, os.getpid(), self._passages),
             name="realornn-pool-refill",
         )
+        self._storing: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, store: Callable[[dict[str, Any]], object]) -> None:
+        """Start the child; `store(values)` puts each passage it makes in the bank."""
         self._process.start()
+        self._storing = threading.Thread(
+            target=self._store_forever, args=(store,), name="passage-store", daemon=True
+        )
+        self._storing.start()
 
     @property
     def pid(self) -> int | None:
@@ -64,6 +84,21 @@ class RefillProcess:
         if self._process.is_alive():
             self._process.terminate()
             self._process.join(STOP_TIMEOUT_SECONDS)
+        if self._storing is not None:
+            self._storing.join(STOP_TIMEOUT_SECONDS)  # it stores what is left, then ends
+
+    def _store_forever(self, store: Callable[[dict[str, Any]], object]) -> None:
+        while True:
+            try:
+                values = self._passages.get(timeout=QUEUE_POLL_SECONDS)
+            except queue.Empty:
+                if self._stop.is_set() and not self._process.is_alive():
+                    return
+                continue
+            try:
+                store(values)
+            except Exception:  # one bad row must not end the refill
+                log.exception("passage pool: storing a passage failed")
 
 
 def lock_path(settings: Settings) -> Path:
@@ -85,8 +120,9 @@ def wait_for_lock(path: Path, stop: Event, parent_pid: int):
     return None
 
 
-def refill_main(settings: Settings, stop: Event, parent_pid: int) -> None:
-    """The child's whole life: lowest priority, the lock, the models, then refill until told."""
+def refill_main(settings: Settings, stop: Event, parent_pid: int, passages: Queue) -> None:
+    """The child's whole life: lowest priority, the lock, the models, then refill until told.
+    Each passage goes to `passages` for the parent to store."""
     # our own news at INFO, as the server logs it; libraries (alembic's import) only warnings
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(message)s")
     logging.getLogger("realornn").setLevel(logging.INFO)
@@ -99,9 +135,22 @@ def refill_main(settings: Settings, stop: Event, parent_pid: int) -> None:
         if pool is None:
             return
         log.info("passage pool: refilling in process %d (nice 19)", os.getpid())
+
+        def hand_over(key) -> bool:
+            values = pool.generate(key)
+            if values is None:
+                return False
+            while not stop.is_set():  # a full queue: the parent is storing, or stopping
+                try:
+                    passages.put(values, timeout=QUEUE_POLL_SECONDS)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         while not stop.is_set() and os.getppid() == parent_pid:
             try:
-                made = pool.refill_once(should_stop=stop.is_set)
+                made = pool.refill_once(should_stop=stop.is_set, produce=hand_over)
             except Exception:  # a bad model must not end the refill for the others
                 log.exception("passage pool: refill failed")
                 made = 0

@@ -40,29 +40,38 @@ def test_the_refiller_is_a_niced_child_that_fills_the_pool_and_stops_with_the_se
     assert not refill.is_alive()
 
 
-def test_only_the_holder_of_the_data_folders_lock_refills(
+def test_only_the_holder_of_the_data_folders_lock_refills_and_its_parent_stores(
     tmp_path, ngram_models_dir, settings_factory
 ):
     settings = settings_factory(tmp_path / "data", ngram_models_dir, pool_target=1)
     migrate(settings.resolved_database_url())
+    stored, stored_by = [], set()
+
+    def store(values: dict) -> None:  # the server's PassagePool.store, here a list
+        stored.append(values)
+        stored_by.add(threading.current_thread().name)
+
     lock = lock_path(settings)
     with lock.open("a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # as another worker's refiller would
         refill = RefillProcess(settings)
-        refill.start()
+        refill.start(store)
         try:
             time.sleep(8)  # long enough to have loaded the model and made passages
             assert refill.is_alive()
-            made_while_locked_out = passages_in(settings)
+            made_while_locked_out = len(stored)
             fcntl.flock(held, fcntl.LOCK_UN)  # that refiller goes: this one takes over
             deadline = time.monotonic() + SPAWN_TIMEOUT
-            while passages_in(settings) < 2:  # 1 per temperature
+            while {values["temperature"] for values in stored} != {0.8, 1.0}:  # both keys
                 assert time.monotonic() < deadline, "the waiting refiller never took over"
                 time.sleep(0.5)
         finally:
             refill.stop()
     assert made_while_locked_out == 0
     assert not refill.is_alive()
+    assert all(values["model"] == "char-7gram-kn" and values["text"] for values in stored)
+    assert stored_by == {"passage-store"}  # this process's thread, not the child, stores
+    assert passages_in(settings) == 0  # the child itself never wrote to the database
 
 
 def test_waiting_for_the_lock_ends_when_told_to_stop_or_when_the_parent_is_gone(tmp_path):
