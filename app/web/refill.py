@@ -52,7 +52,6 @@ class RefillProcess:
     """Starts and stops the refiller child of one server process, and stores what it makes."""
 
     def __init__(self, settings: Settings):
-        self.settings = settings
         context = multiprocessing.get_context("spawn")  # no fork of a process with threads
         self._stop = context.Event()
         self._passages: Queue = context.Queue(maxsize=QUEUE_SIZE)

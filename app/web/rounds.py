@@ -18,6 +18,10 @@ from app.db import GeneratedPassage, Guess, Player, Round, utcnow
 QUESTIONS = {"pair": "Which is the real Shakespeare?", "single": "Real or RNN?"}
 PAIR_CHOICES = (0, 1)
 SINGLE_CHOICES = ("real", "generated")
+CHOICE_RULES = {
+    "pair": "choice must be 0 or 1 in pair mode (the passage you think is real)",
+    "single": "choice must be 'real' or 'generated' in single mode",
+}
 
 # The solo game's hot path is a handful of Core statements built once here: an ORM round trip
 # (identity map, unit of work, refresh) costs 0.5-1 ms of Python per statement, several times
@@ -115,15 +119,6 @@ def answer_of(round_) -> int | str:
     return round_.layout.index("real") if round_.mode == "pair" else round_.layout[0]
 
 
-def normalise_choice(mode: str, choice: int | str) -> int | str:
-    if mode == "pair":
-        if choice not in PAIR_CHOICES or isinstance(choice, str):
-            raise BadChoice("choice must be 0 or 1 in pair mode (the passage you think is real)")
-    elif choice not in SINGLE_CHOICES:
-        raise BadChoice("choice must be 'real' or 'generated' in single mode")
-    return choice
-
-
 def mode_of_choice(choice: int | str) -> str | None:
     """The one mode a choice can be an answer in; None when it fits neither."""
     if isinstance(choice, str):
@@ -181,10 +176,8 @@ def why_not_taken(session: Executor, round_id: str, choice: int | str, now) -> E
     round_ = session.execute(_ROUND_STATE, {"round_id": round_id}).first()
     if round_ is None or round_.room_code is not None:
         return RoundNotFound(f"no round {round_id!r}")
-    try:
-        normalise_choice(round_.mode, choice)
-    except BadChoice as error:
-        return error
+    if mode_of_choice(choice) != round_.mode:
+        return BadChoice(CHOICE_RULES[round_.mode])
     if round_.guessed_at is None and round_.expires_at <= now:
         return RoundClosed("this round has expired: start a new one")
     return RoundClosed("this round has already been guessed: each round takes one guess")
