@@ -3,7 +3,7 @@ the framework's own ceiling, and a check that not one acknowledged guess was los
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/serve.py                    # 32 players x 2000 rounds (~1.5 min)
+    .venv/bin/python benchmarks/serve.py                    # 32 players x 2000 rounds (~40 s)
     .venv/bin/python benchmarks/serve.py --json             # the same, as JSON on stdout
     .venv/bin/python benchmarks/serve.py --workers 2 --clients 64 --cycles 4000
     .venv/bin/python benchmarks/serve.py --models char-7gram-kn,char-lstm-2x512 --warmup 0.5
@@ -17,7 +17,11 @@ What it does, in one process (the load generator) and two server subprocesses, o
     not against generation. Then --clients simulated players (one httpx.AsyncClient each, so
     each keeps its own player cookie and keep-alive connection) share --cycles cycles; a cycle
     is POST /api/rounds {"mode": "pair"} then POST /api/rounds/{id}/guess with a random choice.
-    Every request's latency is recorded, and every cycle's.
+    Each player plays one cycle before the clock starts (its connection opened and the server's
+    code run once, as the bare endpoint's is by its first request); then every request's
+    latency is recorded, and every cycle's, with this process's garbage collector off (a full
+    collection, 30-50 ms, would hold up all 32 requests in flight at once: a stall of the load
+    generator's own, right at the p99). `--trace FILE` writes every request to a CSV.
  2. The books. Acknowledged guesses (200 answers) against GET /api/stats (overall guesses),
     against the rows of GET /api/export/guesses.json, and, after the server has stopped,
     against the rows of the guesses table read straight from the SQLite file (and the players'
@@ -28,19 +32,23 @@ What it does, in one process (the load generator) and two server subprocesses, o
     threadpool like the game's endpoints), served by uvicorn in a subprocess with the same
     workers and log level, hit by the same number of clients with the same number of requests
     (2 x cycles).
+For both, the CPU time each process used while the clock ran, per request: the load generator's
+(time.process_time), the server's and the refiller's (/proc, on Linux). A process near 1000 /
+(requests/s) ms is using a whole core: the bottleneck.
 
 The goals: game throughput at least half the bare endpoint's, and game p99 at most twice the
 bare p99. Everything shares this machine's cores: the load generator (a Python process that
-itself needs a good part of a core), the server and, in the game, the pool's refiller (a
-process at nice 19), which keeps generating passages while rounds drain the pool. So the
-figures are a floor for a dedicated server; the ratios are the point, since both servers face
-the same client.
+itself needs a whole core, more per game request than per bare one), the server and, in the
+game, the pool's refiller (a process at nice 19 that makes passages while the players leave it
+room). So the figures are a floor for a dedicated server; the ratios are the point, since both
+servers face the same client.
 docs/serve-benchmark.md has a run's results and what they mean.
 """
 
 import argparse
 import asyncio
 import functools
+import gc
 import json
 import os
 import platform
@@ -130,6 +138,24 @@ class Server:
         self.log.close()
         return self.process.returncode
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by the server's processes, which share its
+        session: {"server": ..., "refiller": ...} (the pool's refiller is the process at nice
+        19; uvicorn's workers are the server). Linux only (/proc); empty elsewhere."""
+        totals: dict[str, float] = {}
+        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue  # gone meanwhile
+            fields = text[text.rindex(")") + 2 :].split()  # from field 3, after "pid (comm) "
+            if int(fields[3]) != self.process.pid:  # field 6, the session id
+                continue
+            kind = "refiller" if int(fields[16]) >= 19 else "server"  # field 19, nice
+            totals[kind] = totals.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+        return totals
+
     def tail(self, lines: int = 20) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -175,27 +201,31 @@ class Tally:
             "bare": Counter(),
         }
         self.errors: Counter = Counter()  # exceptions (timeouts, resets) by kind
+        self.client_cpu = 0.0  # seconds of CPU the load generator used while the clock ran
+        self.warmup: Tally | None = None  # the one job per client before the clock started
         self.acknowledged = 0  # guesses answered 200
         self.correct = 0
+        self.trace: list[tuple[str, float, float]] = []  # (kind, started, latency), for --trace
 
     def record(self, kind: str, started: float, status: int | None) -> None:
-        self.latencies[kind].append(time.perf_counter() - started)
+        latency = time.perf_counter() - started
+        self.latencies[kind].append(latency)
+        self.trace.append((kind, started, latency))
         if status is not None:
             self.statuses[kind][status] += 1
 
 
-async def warm_connection(client, path: str) -> None:
-    """One request per client before the clock starts, so connection setup is not measured."""
-    await client.get(path)
-
-
 async def run_load(
-    base_url: str, clients: int, jobs: int, job, warm_path: str, timeout: float
+    base_url: str, clients: int, jobs: int, job, timeout: float
 ) -> tuple[Tally, float]:
-    """`clients` clients share `jobs` calls of `job(client, tally)`; (tally, wall seconds)."""
+    """`clients` clients share `jobs` calls of `job(client, tally)`; (tally, wall seconds).
+    Before the clock starts each client runs `job` once, recorded apart in `tally.warmup`: the
+    connections are open and the server has run its code once (the game's first rounds
+    compile its statements), as the bare endpoint has, so the figures are the steady state's."""
     import httpx
 
     tally = Tally()
+    tally.warmup = Tally()
     remaining = jobs
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
@@ -211,14 +241,21 @@ async def run_load(
             for _ in range(clients)
         ]
         for client in players:
-            setup.create_task(warm_connection(client, warm_path))
+            setup.create_task(job(client, tally.warmup))
+    # The load generator's own garbage collector must not show in the servers' figures: a full
+    # collection here (30-50 ms, about once a run) holds up every request in flight at once,
+    # 32 of the 4000, right at the p99. Off while the clock runs; refcounting still frees.
+    gc.collect()
+    gc.disable()
     try:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         async with asyncio.TaskGroup() as group:
             for client in players:
                 group.create_task(player(client))
         wall = time.perf_counter() - started
+        tally.client_cpu = time.process_time() - cpu_started
     finally:
+        gc.enable()
         for client in players:
             await client.aclose()
     return tally, wall
@@ -265,6 +302,15 @@ async def bare_request(client, tally: Tally, path: str = "/bare") -> None:
 
 
 # -- figures -------------------------------------------------------------------------------
+def cpu_per_request(tally: Tally, before: dict, after: dict) -> dict[str, float]:
+    """CPU milliseconds per request while the clock ran: the load generator's, the server's and
+    (in the game) its pool refiller's. Who is short of CPU: one at ~1 core is the bottleneck."""
+    requests = sum(len(tally.latencies[kind]) for kind in ("round", "guess", "bare")) or 1
+    used = {"load_generator": tally.client_cpu}
+    used.update({kind: after.get(kind, 0.0) - before.get(kind, 0.0) for kind in after})
+    return {kind: round(1000 * seconds / requests, 3) for kind, seconds in used.items()}
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an already sorted list (q in 0..100)."""
     if not sorted_values:
@@ -435,9 +481,11 @@ def run(args: argparse.Namespace) -> dict:
                 f"game: pool ready ({health['pool_ready']}) after {warm:.1f} s more; "
                 f"{args.clients} players x {args.cycles} cycles"
             )
+            cpu_before = game.cpu_seconds()
             tally, wall = asyncio.run(
-                run_load(base_url, args.clients, args.cycles, game_cycle, "/healthz", args.timeout)
+                run_load(base_url, args.clients, args.cycles, game_cycle, args.timeout)
             )
+            game_cpu = cpu_per_request(tally, cpu_before, game.cpu_seconds())
             health_after = httpx.get(f"{base_url}/healthz", timeout=30).json()
             stats = httpx.get(f"{base_url}/api/stats", timeout=60).json()
             export = httpx.get(f"{base_url}/api/export/guesses.json", timeout=120).json()
@@ -449,20 +497,22 @@ def run(args: argparse.Namespace) -> dict:
 
         every = tally.latencies["round"] + tally.latencies["guess"]
         all_statuses = tally.statuses["round"] + tally.statuses["guess"]
+        # the warm-up cycles' guesses are stored too: they count in the books
+        acknowledged = tally.acknowledged + tally.warmup.acknowledged
+        correct = tally.correct + tally.warmup.correct
         stored = {
-            "acknowledged": tally.acknowledged,
+            "warmup_cycles": len(tally.warmup.latencies["guess"]),
+            "acknowledged": acknowledged,
             "api_stats_overall_guesses": stats["overall"]["guesses"],
             "export_rows": len(export["guesses"]),
             "sqlite_guesses_rows": after["guesses_rows"],
             "sqlite_players_guesses_sum": after["players_guesses_sum"],
             "sqlite_rounds_guessed": after["rounds_guessed"],
-            "acknowledged_correct": tally.correct,
+            "acknowledged_correct": correct,
             "api_stats_overall_correct": stats["overall"]["correct"],
         }
-        counts = [v for k, v in stored.items() if not k.endswith("correct")]
-        stored["not_one_lost"] = (
-            len(set(counts)) == 1 and tally.correct == stats["overall"]["correct"]
-        )
+        counts = [v for k, v in stored.items() if not k.endswith(("correct", "cycles"))]
+        stored["not_one_lost"] = len(set(counts)) == 1 and correct == stats["overall"]["correct"]
         results["game"] = {
             "startup_seconds": round(up, 1),
             "warmup_seconds": round(warm, 1),
@@ -484,6 +534,7 @@ def run(args: argparse.Namespace) -> dict:
             },
             "errors": dict(tally.errors),
             "server_exit": code,
+            "cpu_ms_per_request": game_cpu,
         }
         results["stored"] = stored
 
@@ -510,16 +561,17 @@ def run(args: argparse.Namespace) -> dict:
             wait_until(bare, bare_url + bare_path, lambda b: True, args.start_timeout, bare_path)
             results["machine"]["load_average_before_bare"] = [round(x, 2) for x in os.getloadavg()]
             log(f"bare: up on {bare_url}; {args.clients} clients x {2 * args.cycles} requests")
+            cpu_before = bare.cpu_seconds()
             bare_tally, bare_wall = asyncio.run(
                 run_load(
                     bare_url,
                     args.clients,
                     2 * args.cycles,
                     functools.partial(bare_request, path=bare_path),
-                    bare_path,
                     args.timeout,
                 )
             )
+            bare_cpu = cpu_per_request(bare_tally, cpu_before, bare.cpu_seconds())
         finally:
             bare_code = bare.stop()
         results["bare"] = {
@@ -529,8 +581,11 @@ def run(args: argparse.Namespace) -> dict:
             "statuses": {str(k): v for k, v in sorted(bare_tally.statuses["bare"].items())},
             "errors": dict(bare_tally.errors),
             "server_exit": bare_code,
+            "cpu_ms_per_request": bare_cpu,
         }
 
+    if args.trace:
+        write_trace(args.trace, {"game": tally, "bare": bare_tally})
     game_all, bare_all = results["game"]["all"], results["bare"]["all"]
     throughput = game_all["per_second"] / bare_all["per_second"]
     p99 = game_all["p99_ms"] / bare_all["p99_ms"]
@@ -543,6 +598,20 @@ def run(args: argparse.Namespace) -> dict:
         "p99_met": p99 <= P99_GOAL,
     }
     return results
+
+
+def write_trace(path: Path, tallies: dict[str, Tally]) -> None:
+    """Every request as a CSV row: server, kind, when it started (ms after that server's first
+    request) and its latency (ms). To see whether the slow requests come together (a stall) or
+    spread out (queueing)."""
+    lines = ["server,kind,start_ms,latency_ms"]
+    for server, tally in tallies.items():
+        first = min((started for _, started, _ in tally.trace), default=0.0)
+        lines += [
+            f"{server},{kind},{1000 * (started - first):.3f},{1000 * latency:.3f}"
+            for kind, started, latency in sorted(tally.trace, key=lambda row: row[1])
+        ]
+    path.write_text("\n".join(lines) + "\n")
 
 
 def print_table(results: dict) -> None:
@@ -583,6 +652,13 @@ def print_table(results: dict) -> None:
             f"{row['max_ms']:>9}"
         )
     print("(cycles/s is cycles completed per second; a cycle's latency is its round's + guess's)")
+    for name, cpu in (("game", game["cpu_ms_per_request"]), ("bare", bare["cpu_ms_per_request"])):
+        print(
+            f"CPU ms per request, {name}: "
+            + ", ".join(f"{kind.replace('_', ' ')} {ms:.2f}" for kind, ms in cpu.items())
+            + f" (at {(game if name == 'game' else bare)['all']['per_second']:.0f} req/s, 1 core"
+            " is 1000 / that)"
+        )
     print()
     r = results["ratios"]
     print(
@@ -595,7 +671,8 @@ def print_table(results: dict) -> None:
     )
     st = results["stored"]
     print(
-        f"guesses acknowledged {st['acknowledged']}; /api/stats {st['api_stats_overall_guesses']}; "
+        f"guesses acknowledged {st['acknowledged']} (with the {st['warmup_cycles']} warm-up "
+        f"cycles'); /api/stats {st['api_stats_overall_guesses']}; "
         f"export {st['export_rows']}; SQLite rows {st['sqlite_guesses_rows']} "
         f"(players' counters {st['sqlite_players_guesses_sum']}, rounds guessed "
         f"{st['sqlite_rounds_guessed']}); correct {st['acknowledged_correct']} vs "
@@ -685,6 +762,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--out", type=Path, help="also write the JSON results to this file")
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        help="write every request (server, kind, start, latency) to this CSV file",
+    )
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
     return parser
 

@@ -11,15 +11,16 @@ from app.db.models import (
     utcnow,
 )
 from app.db.session import (
+    HeldConnection,
     make_engine,
     migrate,
     session_factory,
     transaction,
-    write_connection,
 )
 
 __all__ = [
     "Base",
+    "HeldConnection",
     "GeneratedPassage",
     "Guess",
     "Player",
@@ -31,5 +32,4 @@ __all__ = [
     "session_factory",
     "transaction",
     "utcnow",
-    "write_connection",
 ]

@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -67,9 +68,35 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-@contextmanager
-def write_connection(engine: Engine) -> Iterator[Connection]:
-    """A write transaction on a bare connection, for Core statements only (the game's hot
-    path): no ORM session to build and tear down; the same per-process lock as transaction()."""
-    with _WRITE_LOCK, engine.begin() as connection:
-        yield connection
+class HeldConnection:
+    """One connection kept open for the game's hot path: each round and guess is a short write
+    transaction of Core statements on it, under the same per-process lock as transaction().
+    Taking a connection from the pool and handing it back (with its reset) for every request
+    cost more than the statements themselves: 0.2 ms of a 1.1 ms request, measured in process.
+    A connection the database dropped (PostgreSQL restarting) is replaced on the next use."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._connection: Connection | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with _WRITE_LOCK:
+            connection = self._connection
+            if connection is None or connection.closed or connection.invalidated:
+                connection = self._connection = self.engine.connect()
+            try:
+                with connection.begin():
+                    yield connection
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    self._connection = None
+                    connection.close()
+                raise
+
+    def close(self) -> None:
+        """Give the connection back (at shutdown, before the engine is disposed)."""
+        with _WRITE_LOCK:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.config import Settings, get_settings
 from app.corpus import load_corpus
-from app.db import Room, make_engine, migrate, session_factory
+from app.db import HeldConnection, Room, make_engine, migrate, session_factory
 from app.web import classroom
 from app.web.events import RoomEvents
 from app.web.models import load_models
@@ -65,6 +65,7 @@ def build_state(settings: Settings, *, run_migrations: bool = True) -> AppState:
         heatmap=pool.heatmap,
         pool=pool,
         room_events=RoomEvents(read_version, read_state),
+        game_writes=HeldConnection(engine),
     )
 
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             if refill is not None:
                 refill.stop()
             state.pool.stop()
+            state.game_writes.close()
             state.engine.dispose()
             gc.unfreeze()  # what this app held may be collected again (tests run many apps)
 

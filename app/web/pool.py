@@ -112,12 +112,13 @@ class PassagePool:
     def refill_once(
         self,
         should_stop: Callable[[], bool] | None = None,
-        produce: Callable[[PoolKey], bool] | None = None,
+        produce: Callable[[PoolKey, int], bool] | None = None,
     ) -> int:
-        """Make one passage for each key below target; the number made. `produce(key)` makes
-        and hands over one (default: make and store it here)."""
+        """Make one passage for each key below target; the number made. `produce(key, in_bank)`
+        makes and hands over one, told how many passages the key has in the bank already
+        (default: make and store it here)."""
         should_stop = should_stop or self._stop.is_set
-        produce = produce or (lambda key: self.make(key) is not None)
+        produce = produce or (lambda key, in_bank: self.make(key) is not None)
         counts = self.counts()
         made = 0
         for key in self.keys:
@@ -126,7 +127,7 @@ class PassagePool:
             fresh, total = counts.get(key, (0, 0))
             if fresh < self.target and total < self.bank_max:
                 started = time.perf_counter()
-                made += produce(key)
+                made += produce(key, total)
                 if self.pace:
                     self._stop.wait(time.perf_counter() - started)
         return made

@@ -11,6 +11,15 @@ SQLite itself, the scheduler could put it aside while it held the database's wri
 gets little CPU on a busy machine), and the server's writer would sleep in SQLite's busy handler
 all that while: a priority inversion. Only the server's processes write.
 
+Players first, in time as well as in CPU: before each passage the refiller waits until the
+server's writer has had no round or guess in flight for QUIET_SECONDS (the server shares that
+count with it in shared memory). On a small machine a niced process still takes every idle
+moment between requests, and its work shows in the requests' tail: under benchmarks/serve.py
+it took a third of a core and the game's p99 rose. It waits MAX_DEFER_SECONDS at most, so
+under sustained load the pool still trickles (rounds meanwhile reuse passages from the bank,
+see app/web/pool.py), and not at all for a key with no passage in the bank yet, for which a
+round would have to generate one on the spot.
+
 One refiller per data folder. With `--workers N` every worker's lifespan starts one; an exclusive
 lock on `DATA_DIR/pool.lock` lets one of them work while the others wait for the lock (they load
 no model while they wait), so a dying refiller is replaced and N processes never top up the same
@@ -30,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
+from app.web.writer import IN_FLIGHT
 
 try:
     import fcntl
@@ -45,6 +55,9 @@ LOCK_POLL_SECONDS = 1.0
 QUEUE_SIZE = 16  # passages made but not yet stored; the child waits when it is full
 QUEUE_POLL_SECONDS = 0.5
 IDLE_SECONDS = 2.0  # between rounds of checks when every key is full
+QUIET_SECONDS = 0.2  # the writer idle this long before a passage is made...
+QUIET_POLL_SECONDS = 0.02
+MAX_DEFER_SECONDS = 2.0  # ...or this long waited for it
 STOP_TIMEOUT_SECONDS = 10.0
 
 
@@ -55,15 +68,18 @@ class RefillProcess:
         context = multiprocessing.get_context("spawn")  # no fork of a process with threads
         self._stop = context.Event()
         self._passages: Queue = context.Queue(maxsize=QUEUE_SIZE)
+        # the writer's rounds and guesses in flight, and when that count last changed
+        self._in_flight = context.RawArray("d", 2)
         self._process = context.Process(
             target=refill_main,
-            args=(settings, self._stop, os.getpid(), self._passages),
+            args=(settings, self._stop, os.getpid(), self._passages, self._in_flight),
             name="realornn-pool-refill",
         )
         self._storing: threading.Thread | None = None
 
     def start(self, store: Callable[[dict[str, Any]], object]) -> None:
         """Start the child; `store(values)` puts each passage it makes in the bank."""
+        IN_FLIGHT.shared = self._in_flight
         self._process.start()
         self._storing = threading.Thread(
             target=self._store_forever, args=(store,), name="passage-store", daemon=True
@@ -78,6 +94,8 @@ class RefillProcess:
         return self._process.is_alive()
 
     def stop(self) -> None:
+        if IN_FLIGHT.shared is self._in_flight:
+            IN_FLIGHT.shared = None
         self._stop.set()
         self._process.join(STOP_TIMEOUT_SECONDS)  # it stops between two passages
         if self._process.is_alive():
@@ -119,9 +137,45 @@ def wait_for_lock(path: Path, stop: Event, parent_pid: int):
     return None
 
 
-def refill_main(settings: Settings, stop: Event, parent_pid: int, passages: Queue) -> None:
+def wait_for_quiet(in_flight, stop: Event, quiet: float = QUIET_SECONDS) -> float:
+    """Return once the server's writer has had no round or guess in flight for `quiet` seconds
+    (`in_flight`: [count, time.monotonic() of its last change]), or after MAX_DEFER_SECONDS,
+    or when told to stop. The seconds waited."""
+    started = time.monotonic()
+    while not stop.is_set():
+        now = time.monotonic()
+        if in_flight[0] == 0 and now - in_flight[1] >= quiet:
+            break
+        if now - started >= MAX_DEFER_SECONDS:
+            break
+        time.sleep(QUIET_POLL_SECONDS)
+    return time.monotonic() - started
+
+
+def hand_over(pool, key, in_bank: int, passages: Queue, stop: Event, in_flight) -> bool:
+    """Make one passage for `key` once the players leave room for it, and put it on
+    `passages`; False when the model made none or we are told to stop first."""
+    # A key with no passage at all would make rounds generate on the spot: no waiting then
+    if in_flight is not None and in_bank > 0:
+        wait_for_quiet(in_flight, stop)
+    values = pool.generate(key)
+    if values is None:
+        return False
+    while not stop.is_set():  # a full queue: the parent is storing, or stopping
+        try:
+            passages.put(values, timeout=QUEUE_POLL_SECONDS)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def refill_main(
+    settings: Settings, stop: Event, parent_pid: int, passages: Queue, in_flight=None
+) -> None:
     """The child's whole life: lowest priority, the lock, the models, then refill until told.
-    Each passage goes to `passages` for the parent to store."""
+    Each passage goes to `passages` for the parent to store; before each, it waits for the
+    server's writer to be quiet (`in_flight`, shared memory; None: no waiting)."""
     # our own news at INFO, as the server logs it; libraries (alembic's import) only warnings
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(message)s")
     logging.getLogger("realornn").setLevel(logging.INFO)
@@ -135,21 +189,12 @@ def refill_main(settings: Settings, stop: Event, parent_pid: int, passages: Queu
             return
         log.info("passage pool: refilling in process %d (nice 19)", os.getpid())
 
-        def hand_over(key) -> bool:
-            values = pool.generate(key)
-            if values is None:
-                return False
-            while not stop.is_set():  # a full queue: the parent is storing, or stopping
-                try:
-                    passages.put(values, timeout=QUEUE_POLL_SECONDS)
-                    return True
-                except queue.Full:
-                    continue
-            return False
+        def produce(key, in_bank: int) -> bool:
+            return hand_over(pool, key, in_bank, passages, stop, in_flight)
 
         while not stop.is_set() and os.getppid() == parent_pid:
             try:
-                made = pool.refill_once(should_stop=stop.is_set, produce=hand_over)
+                made = pool.refill_once(should_stop=stop.is_set, produce=produce)
             except Exception:  # a bad model must not end the refill for the others
                 log.exception("passage pool: refill failed")
                 made = 0

@@ -1,6 +1,6 @@
 """What the server holds for its lifetime, built once by the lifespan."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
 from sqlalchemy import Engine
@@ -8,9 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.corpus import Corpus
+from app.db import HeldConnection
 from app.game import PoolKey
 from app.web.events import RoomEvents
 from app.web.models import LoadedModel
+from app.web.players import KnownPlayers
 from app.web.pool import PassagePool
 
 
@@ -25,6 +27,8 @@ class AppState:
     heatmap: LoadedModel | None
     pool: PassagePool
     room_events: RoomEvents
+    game_writes: HeldConnection  # the solo game's rounds and guesses (app/web/writer.py)
+    known_players: KnownPlayers = field(default_factory=KnownPlayers)  # see ensure_player
 
     @property
     def game_keys(self) -> list[PoolKey]:

@@ -86,3 +86,53 @@ def test_waiting_for_the_lock_ends_when_told_to_stop_or_when_the_parent_is_gone(
     handle = wait_for_lock(path, stop, os.getppid())  # free now: taken at once
     assert handle is not None
     handle.close()
+
+
+def test_the_refiller_waits_for_the_writer_to_be_quiet_but_not_for_ever(monkeypatch):
+    from multiprocessing import RawArray
+
+    from app.web import refill
+
+    stop = threading.Event()
+    in_flight = RawArray("d", 2)  # [rounds and guesses in flight, when that last changed]
+    in_flight[:] = [0, time.monotonic() - 10]
+    assert refill.wait_for_quiet(in_flight, stop) < 0.1  # quiet for long: at once
+
+    in_flight[:] = [3, time.monotonic()]  # busy; quiet again after 0.3 s
+
+    def quieten() -> None:
+        in_flight[:] = [0, time.monotonic()]
+
+    threading.Timer(0.3, quieten).start()
+    waited = refill.wait_for_quiet(in_flight, stop, quiet=0.2)
+    assert 0.45 <= waited < refill.MAX_DEFER_SECONDS  # 0.3 busy + 0.2 quiet
+
+    monkeypatch.setattr(refill, "MAX_DEFER_SECONDS", 0.3)
+    in_flight[:] = [5, time.monotonic()]  # busy throughout: it goes ahead after the longest wait
+    assert 0.3 <= refill.wait_for_quiet(in_flight, stop) < 1.0
+
+    stop.set()  # told to stop: no waiting
+    assert refill.wait_for_quiet(in_flight, stop) < 0.1
+
+
+def test_a_passage_for_an_empty_key_is_made_at_once_and_others_wait_for_quiet(monkeypatch):
+    import queue as queues
+    from multiprocessing import RawArray
+
+    from app.web import refill
+
+    class Pool:  # stands in for the child's PassagePool
+        def generate(self, key):
+            return {"model": key, "text": "..."}
+
+    waits = []
+    monkeypatch.setattr(refill, "wait_for_quiet", lambda in_flight, stop: waits.append(1))
+    passages, stop = queues.Queue(), threading.Event()
+    busy = RawArray("d", [4, time.monotonic()])
+    assert refill.hand_over(Pool(), "empty-key", 0, passages, stop, busy)
+    assert waits == []  # no passage of that key in the bank: rounds would wait for it
+    assert refill.hand_over(Pool(), "banked-key", 12, passages, stop, busy)
+    assert waits == [1]
+    assert [passages.get_nowait()["model"] for _ in range(2)] == ["empty-key", "banked-key"]
+    assert refill.hand_over(Pool(), "any", 12, passages, stop, None)  # no count shared: no wait
+    assert waits == [1]

@@ -38,3 +38,36 @@ def test_an_exception_reaches_the_awaiting_request():
 
     with pytest.raises(LookupError, match="no round"):
         asyncio.run(run_in_writer(refuse))
+
+
+def test_in_flight_counts_the_queued_and_running_work_and_shares_it():
+    from multiprocessing import RawArray
+
+    from app.web.writer import IN_FLIGHT
+
+    shared = RawArray("d", 2)
+    go, seen = threading.Event(), []
+    IN_FLIGHT.shared = shared
+    try:
+
+        def work() -> None:
+            go.wait(5)  # the first holds the writer until all three are queued
+            seen.append((IN_FLIGHT.count, shared[0]))
+
+        async def main() -> int:
+            tasks = [asyncio.ensure_future(run_in_writer(work)) for _ in range(3)]
+            while IN_FLIGHT.count < 3:
+                await asyncio.sleep(0.001)
+            queued = int(shared[0])
+            go.set()
+            await asyncio.gather(*tasks)
+            return queued
+
+        before = time.monotonic()
+        assert asyncio.run(main()) == 3
+    finally:
+        IN_FLIGHT.shared = None
+    assert seen[0] == (3, 3.0) and len(seen) == 3  # (a finished one counts until the loop
+    # has its result, so the later ones may still see 3)
+    assert IN_FLIGHT.count == 0 and shared[0] == 0.0
+    assert before <= shared[1] <= time.monotonic()  # when the count last changed

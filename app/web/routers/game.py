@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app.db import Player, transaction, write_connection
+from app.db import Player, transaction
 from app.game import PoolKey, keys_for
 from app.web import rounds as game_rounds
 from app.web.players import (
@@ -68,11 +68,13 @@ def store_round(
 ) -> tuple[dict, PooledPassage] | None:
     """One transaction: a pooled passage (unless one is given), the player, the round. None
     when the pool has no passage for the keys."""
-    with write_connection(state.engine) as connection:
+    with state.game_writes.transaction() as connection:
         passage = passage or state.pool.pick(connection, keys)
         if passage is None:
             return None
-        player_id = ensure_player(connection, request, response, state.secret_key)
+        player_id = ensure_player(
+            connection, request, response, state.secret_key, state.known_players
+        )
         round_ = game_rounds.insert_round(
             connection,
             passage,
@@ -99,8 +101,10 @@ async def guess(
 def store_guess(
     state: AppState, round_id: str, body: GuessRequest, request: Request, response: Response
 ) -> dict:
-    with write_connection(state.engine) as connection:
-        player_id = ensure_player(connection, request, response, state.secret_key)
+    with state.game_writes.transaction() as connection:
+        player_id = ensure_player(
+            connection, request, response, state.secret_key, state.known_players
+        )
         try:
             outcome = game_rounds.take_guess(connection, round_id, body.choice, player_id)
         except game_rounds.RoundNotFound as error:

@@ -1,0 +1,60 @@
+"""The game's held connection: one connection for the hot path's write transactions, kept open
+between them, replaced when it goes bad."""
+
+import pytest
+from sqlalchemy import text
+
+from app.db import HeldConnection, make_engine
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'held.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT NOT NULL)"))
+    yield engine
+    engine.dispose()
+
+
+def notes(engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.execute(text("SELECT body FROM notes ORDER BY rowid")).scalars())
+
+
+def test_transactions_commit_on_one_connection_kept_between_them(engine):
+    held = HeldConnection(engine)
+    with held.transaction() as first:
+        first.execute(text("INSERT INTO notes VALUES ('one')"))
+    with held.transaction() as second:
+        second.execute(text("INSERT INTO notes VALUES ('two')"))
+    assert second is first
+    assert notes(engine) == ["one", "two"]  # committed: another connection sees them
+    held.close()
+
+
+def test_a_failing_transaction_rolls_back_and_the_connection_goes_on(engine):
+    held = HeldConnection(engine)
+    with pytest.raises(LookupError), held.transaction() as connection:
+        connection.execute(text("INSERT INTO notes VALUES ('lost')"))
+        raise LookupError("no round 'x'")
+    with held.transaction() as again:
+        again.execute(text("INSERT INTO notes VALUES ('kept')"))
+    assert again is connection
+    assert notes(engine) == ["kept"]
+    held.close()
+
+
+def test_an_invalidated_or_closed_connection_is_replaced(engine):
+    held = HeldConnection(engine)
+    with held.transaction() as connection:
+        pass
+    connection.invalidate()  # as after the database dropped it
+    with held.transaction() as replacement:
+        replacement.execute(text("INSERT INTO notes VALUES ('after')"))
+    assert replacement is not connection
+    held.close()
+    assert replacement.closed
+    with held.transaction() as reopened:  # usable again after close()
+        reopened.execute(text("INSERT INTO notes VALUES ('reopened')"))
+    assert notes(engine) == ["after", "reopened"]
+    held.close()
