@@ -58,3 +58,15 @@ def test_an_invalidated_or_closed_connection_is_replaced(engine):
         reopened.execute(text("INSERT INTO notes VALUES ('reopened')"))
     assert notes(engine) == ["after", "reopened"]
     held.close()
+
+
+def test_only_a_sqlite_connection_is_held_a_server_databases_comes_from_the_pool(engine):
+    held = HeldConnection(engine)
+    assert held.holds  # a SQLite file
+    held.holds = False  # as for PostgreSQL: the pool's pre-ping must see every checkout
+    with held.transaction() as first:
+        first.execute(text("INSERT INTO notes VALUES ('pooled')"))
+    with held.transaction() as second:
+        second.execute(text("INSERT INTO notes VALUES ('again')"))
+    assert first is not second and first.closed and second.closed  # back in the pool
+    assert notes(engine) == ["pooled", "again"]
