@@ -18,7 +18,8 @@ moment between requests, and its work shows in the requests' tail: under benchma
 it took a third of a core and the game's p99 rose. It waits MAX_DEFER_SECONDS at most, so
 under sustained load the pool still trickles (rounds meanwhile reuse passages from the bank,
 see app/web/pool.py), and not at all for a key with no passage in the bank yet, for which a
-round would have to generate one on the spot.
+round would have to generate one on the spot. (With `--workers N` the refiller that works sees
+the count of the worker that started it only.)
 
 One refiller per data folder. With `--workers N` every worker's lifespan starts one; an exclusive
 lock on `DATA_DIR/pool.lock` lets one of them work while the others wait for the lock (they load
