@@ -65,6 +65,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS = ("char-7gram-kn", "word-5gram-kn")
+PLAYER_COOKIE = "realornn_player"
 THROUGHPUT_GOAL = 0.5  # game requests/s over bare requests/s, at least
 P99_GOAL = 2.0  # game p99 over bare p99, at most
 
@@ -81,6 +82,10 @@ def make_bare_app():
 
     @app.get("/bare-sync")
     def bare_sync() -> dict:  # a plain def runs in the threadpool, as the game's endpoints do
+        return {}
+
+    @app.post("/bare")
+    async def bare_post(body: dict) -> dict:  # --bare-like-game: a round's request, no work
         return {}
 
     return app
@@ -290,10 +295,15 @@ async def game_cycle(client, tally: Tally) -> None:
         tally.latencies["cycle"].append(time.perf_counter() - cycle_started)
 
 
-async def bare_request(client, tally: Tally, path: str = "/bare") -> None:
+async def bare_request(client, tally: Tally, path: str = "/bare", like_game: bool = False) -> None:
     started = time.perf_counter()
     try:
-        response = await client.get(path)
+        if like_game:  # what the load generator does for a round: a POST, a body, a cookie
+            if PLAYER_COOKIE not in client.cookies:  # once, as a player's first answer sets it
+                client.cookies.set(PLAYER_COOKIE, "a-signed-player-id", domain="127.0.0.1")
+            response = await client.post(path, json={"mode": "pair"})
+        else:
+            response = await client.get(path)
     except Exception as error:  # noqa: BLE001
         tally.record("bare", started, None)
         tally.errors[f"bare: {type(error).__name__}"] += 1
@@ -541,6 +551,8 @@ def run(args: argparse.Namespace) -> dict:
         # 2. the ceiling
         bare_url = f"http://127.0.0.1:{bare_port}"
         bare_path = "/bare-sync" if args.bare_sync else "/bare"
+        if args.bare_like_game and args.bare_sync:
+            raise BenchmarkError("--bare-like-game and --bare-sync do not go together")
         bare = Server(
             "bare",
             [
@@ -567,7 +579,7 @@ def run(args: argparse.Namespace) -> dict:
                     bare_url,
                     args.clients,
                     2 * args.cycles,
-                    functools.partial(bare_request, path=bare_path),
+                    functools.partial(bare_request, path=bare_path, like_game=args.bare_like_game),
                     args.timeout,
                 )
             )
@@ -575,7 +587,7 @@ def run(args: argparse.Namespace) -> dict:
         finally:
             bare_code = bare.stop()
         results["bare"] = {
-            "endpoint": f"GET {bare_path}",
+            "endpoint": f"{'POST' if args.bare_like_game else 'GET'} {bare_path}",
             "wall_seconds": round(bare_wall, 2),
             "all": summary(bare_tally.latencies["bare"], bare_wall, bare_tally.statuses["bare"]),
             "statuses": {str(k): v for k, v in sorted(bare_tally.statuses["bare"].items())},
@@ -735,6 +747,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="measure the ceiling on GET /bare-sync, a plain def run in the threadpool like the "
         "game's endpoints (default: GET /bare, an async def)",
+    )
+    parser.add_argument(
+        "--bare-like-game",
+        action="store_true",
+        help="make each bare request look like a round's to the load generator: POST /bare with "
+        "the round's JSON body and a player cookie, answered {} (default: GET /bare)",
     )
     parser.add_argument(
         "--warmup",
