@@ -31,7 +31,9 @@ What it does, in one process (the load generator) and two server subprocesses, o
     def in `make_bare_app` below; --bare-sync: `GET /bare-sync`, a plain def that runs in the
     threadpool like the game's endpoints), served by uvicorn in a subprocess with the same
     workers and log level, hit by the same number of clients with the same number of requests
-    (2 x cycles).
+    (2 x cycles). --bare-like-game: `POST /bare` with a round's JSON body and a player cookie
+    instead, to see how much of the gap is the shape of the game's requests; the goals are
+    judged against GET /bare either way.
 For both, the CPU time each process used while the clock ran, per request: the load generator's
 (time.process_time), the server's and the refiller's (/proc, on Linux). A process near 1000 /
 (requests/s) ms is using a whole core: the bottleneck.
