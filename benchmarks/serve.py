@@ -37,7 +37,8 @@ What it does, in one process (the load generator) and two server subprocesses, o
     judged against GET /bare either way.
 For both, the CPU time each process used while the clock ran, per request: the load generator's
 (time.process_time), the server's and the refiller's (/proc, on Linux). A process near 1000 /
-(requests/s) ms is using a whole core: the bottleneck.
+(requests/s) ms is using a whole core; that alone does not make it the bottleneck (the load
+generator spends more per request the slower the server answers: docs/serve-benchmark.md).
 
 The goals: game throughput at least half the bare endpoint's, and game p99 at most twice the
 bare p99. Everything shares this machine's cores: the load generator (a Python process that
@@ -229,8 +230,8 @@ async def run_load(
 ) -> tuple[Tally, float]:
     """`clients` clients share `jobs` calls of `job(client, tally)`; (tally, wall seconds).
     Before the clock starts each client runs `job` once, recorded apart in `tally.warmup`: the
-    connections are open and the server has run its code once (the game's first rounds
-    compile its statements), as the bare endpoint has, so the figures are the steady state's."""
+    connections are open and the server has run its code once, as the bare endpoint has, so the
+    figures are the steady state's."""
     import httpx
 
     tally = Tally()
@@ -318,7 +319,7 @@ async def bare_request(client, tally: Tally, path: str = "/bare", like_game: boo
 # -- figures -------------------------------------------------------------------------------
 def cpu_per_request(tally: Tally, before: dict, after: dict) -> dict[str, float]:
     """CPU milliseconds per request while the clock ran: the load generator's, the server's and
-    (in the game) its pool refiller's. Who is short of CPU: one at ~1 core is the bottleneck."""
+    (in the game) its pool refiller's."""
     requests = sum(len(tally.latencies[kind]) for kind in ("round", "guess", "bare")) or 1
     used = {"load_generator": tally.client_cpu}
     used.update({kind: after.get(kind, 0.0) - before.get(kind, 0.0) for kind in after})

@@ -28,10 +28,10 @@ from app.web.models import LoadedModel, heatmap_model
 
 log = logging.getLogger("realornn.pool")
 
-EXCERPT_LENGTHS = (250, 350, 450, 600)
+EXCERPT_LENGTHS = (250, 350, 450, 600)  # real excerpts of several lengths: stats by length
 # Which key a round tries first tells nothing about its answer, so a Mersenne Twister seeded from
 # the OS will do: SystemRandom made a system call per draw, 2.5 % of the server's CPU under load.
-_KEY_ORDER = random.Random()  # real excerpts of several lengths: stats by length
+_KEY_ORDER = random.Random()
 
 
 class PoolEmpty(LookupError):
