@@ -3,38 +3,51 @@ the framework's own ceiling, and a check that not one acknowledged guess was los
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/serve.py                    # 32 players x 2000 rounds (~40 s)
+    .venv/bin/python benchmarks/serve.py                    # 32 players x 2000 rounds (~70 s)
     .venv/bin/python benchmarks/serve.py --json             # the same, as JSON on stdout
     .venv/bin/python benchmarks/serve.py --runs 5           # five runs; medians, goals met in k
+    .venv/bin/python benchmarks/serve.py --blocks 1         # the game, then the bare endpoint
     .venv/bin/python benchmarks/serve.py --workers 2 --clients 64 --cycles 4000
     .venv/bin/python benchmarks/serve.py --models char-7gram-kn,char-lstm-2x512 --warmup 0.5
 
-What it does, in one process (the load generator) and two server subprocesses, one at a time:
+What it does, in one process (the load generator) and two server subprocesses:
  1. The game. `python -m app.cli serve --port P --log-level warning --workers N` with a fresh
     DATA_DIR and DATABASE_URL (a SQLite file) in a temporary folder, and MODELS_DIR a temporary
     folder of symlinks to the chosen checkpoints (default: the shipped n-grams). It waits for
     /healthz, then until the passage pool holds --warmup of its full size (POOL_TARGET unserved
     passages for every (model, temperature) key), so rounds are measured against a warm pool,
-    not against generation. Then --clients simulated players (one httpx.AsyncClient each, so
-    each keeps its own player cookie and keep-alive connection) share --cycles cycles; a cycle
-    is POST /api/rounds {"mode": "pair"} then POST /api/rounds/{id}/guess with a random choice.
-    Each player plays one cycle before the clock starts (its connection opened and the server's
-    code run once, as the bare endpoint's is by its first request); then every request's
-    latency is recorded, and every cycle's, with this process's garbage collector off (a full
-    collection, 30-50 ms, would hold up all 32 requests in flight at once: a stall of the load
-    generator's own, right at the p99). `--trace FILE` writes every request to a CSV.
- 2. The books. Acknowledged guesses (200 answers) against GET /api/stats (overall guesses),
+    not against generation. --clients simulated players (one httpx.AsyncClient each, so each
+    keeps its own keep-alive connection and player) share --cycles cycles; a cycle is
+    POST /api/rounds {"mode": "pair"} then POST /api/rounds/{id}/guess with a random choice.
+ 2. The ceiling. A bare FastAPI app whose endpoint does no work (`GET /bare` -> {}, an async
+    def in `make_bare_app` below; --bare-sync: `GET /bare-sync`, a plain def that runs in the
+    threadpool), served by uvicorn in a subprocess with the same workers and log level, hit by
+    the same number of clients with the same number of requests (2 x cycles). --bare-like-game:
+    `POST /bare` with a round's JSON body and a player cookie instead, to see how much of the
+    gap is the shape of the game's requests; the goals are judged against GET /bare either way.
+ 3. The measurement. Each client first runs one job (a cycle, a bare request) unmeasured: its
+    connection is open and the server has run its code once. Then each server takes its share
+    in --blocks blocks, interleaved game, bare, bare, game, game, bare, ... (ABBA), so that a
+    slow spell of this shared machine, or a drift, falls on both alike (the bare endpoint
+    alone moved between 1,190 and 1,760 requests/s from one run to the next on 2026-11-30).
+    Two blocks by default: a game block then lasts longer than the 2 s the refiller defers to
+    the players at most, so it makes passages during the game as often as in one long run
+    (shorter blocks would hide that cost from the game).
+    Before a bare block that follows a game block the game's pool refills, so that its
+    refiller makes no passages while the bare endpoint is measured and every game block starts
+    from a full pool. Every request's latency is recorded, and every cycle's, with this
+    process's garbage collector off while a block runs (a full collection, 30-50 ms, would
+    hold up all 32 requests in flight: a stall of the load generator's own, right at the p99).
+    `--trace FILE` writes every request to a CSV. A player's cookie, set by its first answer,
+    is then sent as a plain Cookie header and the request bodies are encoded once: the bytes a
+    browser sends, without the per-request work of Python's http.cookiejar and json (client
+    work that a browser does on its own machine, and that only the game's requests carry).
+ 4. The books. Acknowledged guesses (200 answers) against GET /api/stats (overall guesses),
     against the rows of GET /api/export/guesses.json, and, after the server has stopped,
     against the rows of the guesses table read straight from the SQLite file (and the players'
     guess counters, and the rounds marked guessed). All must be equal: not one guess lost,
-    none counted twice.
- 3. The ceiling. A bare FastAPI app whose endpoint does no work (`GET /bare` -> {}, an async
-    def in `make_bare_app` below; --bare-sync: `GET /bare-sync`, a plain def that runs in the
-    threadpool like the game's endpoints), served by uvicorn in a subprocess with the same
-    workers and log level, hit by the same number of clients with the same number of requests
-    (2 x cycles). --bare-like-game: `POST /bare` with a round's JSON body and a player cookie
-    instead, to see how much of the gap is the shape of the game's requests; the goals are
-    judged against GET /bare either way.
+    none counted twice. An answer that sets a new player cookie after the warm-up counts as an
+    error (the server would have forgotten a player).
 For both, the CPU time each process used while the clock ran, per request: the load generator's
 (time.process_time), the server's and the refiller's (/proc, on Linux). A process near 1000 /
 (requests/s) ms is using a whole core; that alone does not make it the bottleneck (the load
@@ -71,6 +84,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS = ("char-7gram-kn", "word-5gram-kn")
 PLAYER_COOKIE = "realornn_player"
+# the request bodies, encoded once (as a browser's fetch() would, the encoding is the client's)
+ROUND_BODY = json.dumps({"mode": "pair"}).encode()
+GUESS_BODIES = tuple(json.dumps({"choice": choice}).encode() for choice in (0, 1))
 THROUGHPUT_GOAL = 0.5  # game requests/s over bare requests/s, at least
 P99_GOAL = 2.0  # game p99 over bare p99, at most
 
@@ -148,20 +164,27 @@ class Server:
         self.log.close()
         return self.process.returncode
 
-    def cpu_seconds(self) -> dict[str, float]:
-        """CPU time (user + system) used so far by the server's processes, which share its
-        session: {"server": ..., "refiller": ...} (the pool's refiller is the process at nice
-        19; uvicorn's workers are the server). Linux only (/proc); empty elsewhere."""
-        totals: dict[str, float] = {}
-        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    def session_processes(self) -> list[tuple[int, list[str]]]:
+        """(pid, /proc stat fields from the third on) of every process in the server's session:
+        uvicorn and its workers, and the pool's refiller. Linux only (/proc); empty elsewhere."""
+        found = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 text = stat.read_text()
             except OSError:
                 continue  # gone meanwhile
             fields = text[text.rindex(")") + 2 :].split()  # from field 3, after "pid (comm) "
-            if int(fields[3]) != self.process.pid:  # field 6, the session id
-                continue
+            if int(fields[3]) == self.process.pid:  # field 6, the session id
+                found.append((int(stat.parent.name), fields))
+        return found
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by the server's processes, which share its
+        session: {"server": ..., "refiller": ...} (the pool's refiller is the process at nice
+        19; uvicorn's workers are the server). Linux only (/proc); empty elsewhere."""
+        totals: dict[str, float] = {}
+        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        for _, fields in self.session_processes():
             kind = "refiller" if int(fields[16]) >= 19 else "server"  # field 19, nice
             totals[kind] = totals.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / tick
         return totals
@@ -212,6 +235,9 @@ class Tally:
         }
         self.errors: Counter = Counter()  # exceptions (timeouts, resets) by kind
         self.client_cpu = 0.0  # seconds of CPU the load generator used while the clock ran
+        self.wall = 0.0  # seconds the clock ran, over all blocks
+        self.server_cpu: dict[str, float] = {}  # CPU seconds of the server's processes, the same
+        self.new_cookies = 0  # answers after the warm-up that set a cookie (none expected)
         self.warmup: Tally | None = None  # the one job per client before the clock started
         self.acknowledged = 0  # guesses answered 200
         self.correct = 0
@@ -225,19 +251,37 @@ class Tally:
             self.statuses[kind][status] += 1
 
 
-async def run_load(
-    base_url: str, clients: int, jobs: int, job, timeout: float
-) -> tuple[Tally, float]:
-    """`clients` clients share `jobs` calls of `job(client, tally)`; (tally, wall seconds).
-    Before the clock starts each client runs `job` once, recorded apart in `tally.warmup`: the
-    connections are open and the server has run its code once, as the bare endpoint has, so the
-    figures are the steady state's."""
+async def open_players(
+    base_url: str, clients: int, job, timeout: float, headers: dict[str, str]
+) -> tuple[list, Tally]:
+    """`clients` clients (one httpx.AsyncClient each: its own connection and player cookie),
+    each having run `job` once, recorded in the returned warm-up Tally: the connections are
+    open and the server has run its code once, so the blocks measure the steady state."""
     import httpx
 
-    tally = Tally()
-    tally.warmup = Tally()
-    remaining = jobs
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    players = [
+        httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits, headers=headers)
+        for _ in range(clients)
+    ]
+    warmup = Tally()
+    async with asyncio.TaskGroup() as setup:
+        for client in players:
+            setup.create_task(job(client, warmup))
+    for client in players:
+        # A player's cookie, set by its first answer, goes on as a plain header from here:
+        # the same bytes a browser sends, without the matching Python's http.cookiejar does for
+        # every request (a cost of simulating 32 browsers in this process, not the server's).
+        if PLAYER_COOKIE in client.cookies:
+            client.headers["cookie"] = f"{PLAYER_COOKIE}={client.cookies[PLAYER_COOKIE]}"
+            client.cookies.clear()
+    return players, warmup
+
+
+async def run_block(players: list, jobs: int, job, tally: Tally) -> None:
+    """The players share `jobs` calls of `job(client, tally)`, as fast as the server answers;
+    the wall and CPU time go into `tally`."""
+    remaining = jobs
 
     async def player(client) -> None:
         nonlocal remaining
@@ -245,13 +289,6 @@ async def run_load(
             remaining -= 1  # single-threaded event loop: no lock needed
             await job(client, tally)
 
-    async with asyncio.TaskGroup() as setup:
-        players = [
-            httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
-            for _ in range(clients)
-        ]
-        for client in players:
-            setup.create_task(job(client, tally.warmup))
     # The load generator's own garbage collector must not show in the servers' figures: a full
     # collection here (30-50 ms, about once a run) holds up every request in flight at once,
     # 32 of the 4000, right at the p99. Off while the clock runs; refcounting still frees.
@@ -262,38 +299,102 @@ async def run_load(
         async with asyncio.TaskGroup() as group:
             for client in players:
                 group.create_task(player(client))
-        wall = time.perf_counter() - started
-        tally.client_cpu = time.process_time() - cpu_started
+        tally.wall += time.perf_counter() - started
+        tally.client_cpu += time.process_time() - cpu_started
     finally:
         gc.enable()
-        for client in players:
+
+
+def block_order(blocks: int) -> list[str]:
+    """Which server each block loads: game, bare, then bare, game, and so on (ABBA), so that a
+    slow spell of this shared machine, or a drift, falls on both alike."""
+    order: list[str] = []
+    for pair in range(blocks):
+        order += ["game", "bare"] if pair % 2 == 0 else ["bare", "game"]
+    return order
+
+
+def shares(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+async def pool_refilled(game: "Server", game_url: str, want: int, timeout: float) -> None:
+    """Wait until the game's pool holds `want` unserved passages again: its refiller, done,
+    stands idle while the bare endpoint is measured, and the next game block starts from a
+    full pool as the first did."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=game_url, timeout=30) as client:
+        while (await client.get("/healthz")).json().get("pool_ready", 0) < want:
+            if not game.alive() or time.monotonic() > deadline:
+                raise BenchmarkError(f"the pool did not refill to {want} in {timeout:.0f} s")
+            await asyncio.sleep(0.25)
+
+
+async def measure(
+    args, game: "Server", game_url: str, want: int, bare: "Server", bare_url: str, bare_job
+):
+    """Both servers' load, in --blocks blocks each, interleaved (block_order). Before a bare
+    block that follows a game block the game's pool refills (pool_refilled), so its refiller
+    makes no passages while the bare endpoint is measured. Returns (game tally, bare tally)."""
+    json_headers = {"content-type": "application/json"}
+    tallies = {"game": Tally(), "bare": Tally()}
+    game_players, tallies["game"].warmup = await open_players(
+        game_url, args.clients, game_cycle, args.timeout, json_headers
+    )
+    bare_players, tallies["bare"].warmup = await open_players(
+        bare_url, args.clients, bare_job, args.timeout, json_headers if args.bare_like_game else {}
+    )
+    plan = {
+        "game": (game, game_players, game_cycle, iter(shares(args.cycles, args.blocks))),
+        "bare": (bare, bare_players, bare_job, iter(shares(2 * args.cycles, args.blocks))),
+    }
+    try:
+        previous = None
+        for side in block_order(args.blocks):
+            server, players, job, jobs = plan[side]
+            if side == "bare" and previous == "game":
+                await pool_refilled(game, game_url, want, args.warmup_timeout)
+            before = server.cpu_seconds()
+            await run_block(players, next(jobs), job, tallies[side])
+            for kind, seconds in server.cpu_seconds().items():
+                used = seconds - before.get(kind, 0.0)
+                tallies[side].server_cpu[kind] = tallies[side].server_cpu.get(kind, 0.0) + used
+            previous = side
+    finally:
+        for client in game_players + bare_players:
             await client.aclose()
-    return tally, wall
+    return tallies["game"], tallies["bare"]
 
 
 async def game_cycle(client, tally: Tally) -> None:
     """One round and its guess."""
     cycle_started = started = time.perf_counter()
     try:
-        response = await client.post("/api/rounds", json={"mode": "pair"})
+        response = await client.post("/api/rounds", content=ROUND_BODY)
     except Exception as error:  # noqa: BLE001 - a benchmark counts every failure
         tally.record("round", started, None)
         tally.errors[f"round: {type(error).__name__}"] += 1
         return
     tally.record("round", started, response.status_code)
+    if "set-cookie" in response.headers:  # a new player: only in the warm-up cycle
+        tally.new_cookies += 1
     if response.status_code != 201:
         return
     round_id = response.json()["round_id"]
     started = time.perf_counter()
     try:
         response = await client.post(
-            f"/api/rounds/{round_id}/guess", json={"choice": random.randrange(2)}
+            f"/api/rounds/{round_id}/guess", content=GUESS_BODIES[random.randrange(2)]
         )
     except Exception as error:  # noqa: BLE001
         tally.record("guess", started, None)
         tally.errors[f"guess: {type(error).__name__}"] += 1
         return
     tally.record("guess", started, response.status_code)
+    if "set-cookie" in response.headers:
+        tally.new_cookies += 1
     if response.status_code == 200:
         tally.acknowledged += 1
         tally.correct += bool(response.json()["correct"])
@@ -304,9 +405,9 @@ async def bare_request(client, tally: Tally, path: str = "/bare", like_game: boo
     started = time.perf_counter()
     try:
         if like_game:  # what the load generator does for a round: a POST, a body, a cookie
-            if PLAYER_COOKIE not in client.cookies:  # once, as a player's first answer sets it
-                client.cookies.set(PLAYER_COOKIE, "a-signed-player-id", domain="127.0.0.1")
-            response = await client.post(path, json={"mode": "pair"})
+            if "cookie" not in client.headers:  # once, as a player's first answer sets it
+                client.headers["cookie"] = f"{PLAYER_COOKIE}=a-signed-player-id"
+            response = await client.post(path, content=ROUND_BODY)
         else:
             response = await client.get(path)
     except Exception as error:  # noqa: BLE001
@@ -317,12 +418,11 @@ async def bare_request(client, tally: Tally, path: str = "/bare", like_game: boo
 
 
 # -- figures -------------------------------------------------------------------------------
-def cpu_per_request(tally: Tally, before: dict, after: dict) -> dict[str, float]:
+def cpu_per_request(tally: Tally) -> dict[str, float]:
     """CPU milliseconds per request while the clock ran: the load generator's, the server's and
     (in the game) its pool refiller's."""
     requests = sum(len(tally.latencies[kind]) for kind in ("round", "guess", "bare")) or 1
-    used = {"load_generator": tally.client_cpu}
-    used.update({kind: after.get(kind, 0.0) - before.get(kind, 0.0) for kind in after})
+    used = {"load_generator": tally.client_cpu, **tally.server_cpu}
     return {kind: round(1000 * seconds / requests, 3) for kind, seconds in used.items()}
 
 
@@ -427,6 +527,7 @@ def run(args: argparse.Namespace) -> dict:
             "pool_target": args.pool_target,
             "pool_bank_max": args.pool_bank_max,
             "warmup": args.warmup,
+            "blocks": args.blocks,
             "log_level": args.log_level,
         },
     }
@@ -452,8 +553,12 @@ def run(args: argparse.Namespace) -> dict:
             env["POOL_BANK_MAX"] = str(args.pool_bank_max)
         env.pop("SECRET_KEY", None)  # generated into the temporary DATA_DIR
 
-        # 1. the game
-        base_url = f"http://127.0.0.1:{game_port}"
+        # the two servers: the game (with its pool warm) and the bare endpoint
+        game_url = f"http://127.0.0.1:{game_port}"
+        bare_url = f"http://127.0.0.1:{bare_port}"
+        bare_path = "/bare-sync" if args.bare_sync else "/bare"
+        if args.bare_like_game and args.bare_sync:
+            raise BenchmarkError("--bare-like-game and --bare-sync do not go together")
         game = Server(
             "game",
             [
@@ -473,39 +578,59 @@ def run(args: argparse.Namespace) -> dict:
             env,
             tmp_path / "game.log",
         )
+        bare = Server(
+            "bare",
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--bare-server",
+                "--port",
+                str(bare_port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                args.log_level,
+            ],
+            env,
+            tmp_path / "bare.log",
+        )
         try:
             started = time.monotonic()
-            log(f"game: starting on {base_url} with {', '.join(p.stem for p in checkpoints)}")
-            wait_until(game, f"{base_url}/healthz", lambda b: True, args.start_timeout, "/healthz")
+            log(f"game: starting on {game_url} with {', '.join(p.stem for p in checkpoints)}")
+            wait_until(game, f"{game_url}/healthz", lambda b: True, args.start_timeout, "/healthz")
             up = time.monotonic() - started
             per_key = min(args.pool_target, args.pool_bank_max or args.pool_target)
-            full = full_pool(base_url, per_key)
+            full = full_pool(game_url, per_key)
             want = max(1, round(args.warmup * full))
             log(f"game: up in {up:.1f} s; waiting for {want} of {full} pooled passages")
             health = wait_until(
                 game,
-                f"{base_url}/healthz",
+                f"{game_url}/healthz",
                 lambda b: b.get("pool_ready", 0) >= want,
                 args.warmup_timeout,
                 f"a pool of {want} passages",
             )
             warm = time.monotonic() - started - up
+            wait_until(bare, bare_url + bare_path, lambda b: True, args.start_timeout, bare_path)
             before = count_rows(db_path)
-            results["machine"]["load_average_before_game"] = [round(x, 2) for x in os.getloadavg()]
+            results["machine"]["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
             log(
-                f"game: pool ready ({health['pool_ready']}) after {warm:.1f} s more; "
-                f"{args.clients} players x {args.cycles} cycles"
+                f"game: pool ready ({health['pool_ready']}) after {warm:.1f} s more; bare: up on "
+                f"{bare_url}; {args.clients} players x {args.cycles} cycles against {args.clients}"
+                f" clients x {2 * args.cycles} bare requests, in {args.blocks} blocks each"
             )
-            cpu_before = game.cpu_seconds()
-            tally, wall = asyncio.run(
-                run_load(base_url, args.clients, args.cycles, game_cycle, args.timeout)
+            bare_job = functools.partial(
+                bare_request, path=bare_path, like_game=args.bare_like_game
             )
-            game_cpu = cpu_per_request(tally, cpu_before, game.cpu_seconds())
-            health_after = httpx.get(f"{base_url}/healthz", timeout=30).json()
-            stats = httpx.get(f"{base_url}/api/stats", timeout=60).json()
-            export = httpx.get(f"{base_url}/api/export/guesses.json", timeout=120).json()
+            tally, bare_tally = asyncio.run(
+                measure(args, game, game_url, want, bare, bare_url, bare_job)
+            )
+            health_after = httpx.get(f"{game_url}/healthz", timeout=30).json()
+            stats = httpx.get(f"{game_url}/api/stats", timeout=60).json()
+            export = httpx.get(f"{game_url}/api/export/guesses.json", timeout=120).json()
         finally:
             code = game.stop()
+            bare_code = bare.stop()
         if code not in (0, -signal.SIGINT):
             log(f"game: server exited with {code}:\n{game.tail()}")
         after = count_rows(db_path)  # the server has stopped: what is on disk
@@ -528,6 +653,11 @@ def run(args: argparse.Namespace) -> dict:
         }
         counts = [v for k, v in stored.items() if not k.endswith(("correct", "cycles"))]
         stored["not_one_lost"] = len(set(counts)) == 1 and correct == stats["overall"]["correct"]
+        if tally.new_cookies:
+            tally.errors["answers that set a new player cookie after the warm-up"] += (
+                tally.new_cookies
+            )
+        wall = tally.wall
         results["game"] = {
             "startup_seconds": round(up, 1),
             "warmup_seconds": round(warm, 1),
@@ -549,48 +679,10 @@ def run(args: argparse.Namespace) -> dict:
             },
             "errors": dict(tally.errors),
             "server_exit": code,
-            "cpu_ms_per_request": game_cpu,
+            "cpu_ms_per_request": cpu_per_request(tally),
         }
         results["stored"] = stored
-
-        # 2. the ceiling
-        bare_url = f"http://127.0.0.1:{bare_port}"
-        bare_path = "/bare-sync" if args.bare_sync else "/bare"
-        if args.bare_like_game and args.bare_sync:
-            raise BenchmarkError("--bare-like-game and --bare-sync do not go together")
-        bare = Server(
-            "bare",
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--bare-server",
-                "--port",
-                str(bare_port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                args.log_level,
-            ],
-            env,
-            tmp_path / "bare.log",
-        )
-        try:
-            wait_until(bare, bare_url + bare_path, lambda b: True, args.start_timeout, bare_path)
-            results["machine"]["load_average_before_bare"] = [round(x, 2) for x in os.getloadavg()]
-            log(f"bare: up on {bare_url}; {args.clients} clients x {2 * args.cycles} requests")
-            cpu_before = bare.cpu_seconds()
-            bare_tally, bare_wall = asyncio.run(
-                run_load(
-                    bare_url,
-                    args.clients,
-                    2 * args.cycles,
-                    functools.partial(bare_request, path=bare_path, like_game=args.bare_like_game),
-                    args.timeout,
-                )
-            )
-            bare_cpu = cpu_per_request(bare_tally, cpu_before, bare.cpu_seconds())
-        finally:
-            bare_code = bare.stop()
+        bare_wall = bare_tally.wall
         results["bare"] = {
             "endpoint": f"{'POST' if args.bare_like_game else 'GET'} {bare_path}",
             "wall_seconds": round(bare_wall, 2),
@@ -598,7 +690,7 @@ def run(args: argparse.Namespace) -> dict:
             "statuses": {str(k): v for k, v in sorted(bare_tally.statuses["bare"].items())},
             "errors": dict(bare_tally.errors),
             "server_exit": bare_code,
-            "cpu_ms_per_request": bare_cpu,
+            "cpu_ms_per_request": cpu_per_request(bare_tally),
         }
 
     if args.trace:
@@ -641,9 +733,9 @@ def print_table(results: dict) -> None:
     m = results["machine"]
     print(
         f"machine: {m['cpus']} CPUs shared by the load generator and the server (and the game's "
-        f"pool refiller at nice 19); Python {m['python']}; 1-minute load average before the game "
-        f"{m['load_average_before_game'][0]:.2f}, before the bare run "
-        f"{m['load_average_before_bare'][0]:.2f} (other work on the machine skews the figures)"
+        f"pool refiller at nice 19); Python {m['python']}; 1-minute load average before the "
+        f"measurement {m['load_average_before'][0]:.2f} (other work on the machine skews the "
+        f"figures); {s['blocks']} blocks per server, interleaved"
     )
     print(
         f"game: up in {game['startup_seconds']} s, pool warm ({game['pool_ready_before']}/"
@@ -766,6 +858,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the round's JSON body and a player cookie, answered {} (default: GET /bare)",
     )
     parser.add_argument(
+        "--blocks",
+        type=int,
+        default=2,
+        help="load each server in this many blocks, interleaved game, bare, bare, game, ... "
+        "(1: the game, then the bare endpoint) (default: 2)",
+    )
+    parser.add_argument(
         "--warmup",
         type=float,
         default=1.0,
@@ -805,7 +904,7 @@ def main() -> int:
     if args.bare_server:
         run_bare_server(args.port, args.workers, args.log_level)
         return 0
-    for name in ("workers", "clients", "cycles", "pool_target", "pool_bank_max", "runs"):
+    for name in ("workers", "clients", "cycles", "pool_target", "pool_bank_max", "runs", "blocks"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             print(f"serve.py: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2

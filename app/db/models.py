@@ -65,6 +65,10 @@ class GeneratedPassage(Base):
     heatmap_model: Mapped[str | None] = mapped_column(String(200))
     generated_bits: Mapped[list[Any] | None]
     real_bits: Mapped[list[Any] | None]
+    # their means, kept so that a guess's reveal can pass the lists on as the JSON text they are
+    # stored as, without decoding them (app/web/rounds.py)
+    generated_mean_bits: Mapped[float | None]
+    real_mean_bits: Mapped[float | None]
     served: Mapped[int] = mapped_column(default=0)  # rounds that showed it
 
 

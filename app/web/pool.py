@@ -243,6 +243,8 @@ class PassagePool:
             "heatmap_model": self.heatmap.info.name if self.heatmap else None,
             "generated_bits": generated_bits,
             "real_bits": real_bits,
+            "generated_mean_bits": mean_bits(generated_bits),
+            "real_mean_bits": mean_bits(real_bits),
         }
 
     def store(self, values: dict[str, Any], *, served: int = 0) -> GeneratedPassage:
@@ -296,3 +298,8 @@ def bits_per_character(model: LoadedModel, text: str) -> list[float]:
     """-log2 p(char | everything before it), one number per character, rounded for storage."""
     per_char = model.generator.surprisal(text).per_char()  # (len(text),)
     return [round(float(b), 2) for b in per_char]
+
+
+def mean_bits(bits: list[float] | None) -> float | None:
+    """Bits per character of a passage: the mean of its per-character surprisal."""
+    return sum(bits) / len(bits) if bits else None

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, insert, select, update
+from sqlalchemy import Connection, Text, bindparam, case, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from app.db import GeneratedPassage, Guess, Player, Round, utcnow
+from app.web.fastjson import stored_json
 
 QUESTIONS = {"pair": "Which is the real Shakespeare?", "single": "Real or RNN?"}
 PAIR_CHOICES = (0, 1)
@@ -52,8 +53,17 @@ _ROUND_STATE = select(
 ).where(_ROUNDS.c.id == bindparam("round_id"))
 _INSERT_ROUND = insert(_ROUNDS)
 _INSERT_GUESS = insert(_GUESSES)
+_SURPRISAL_LISTS = ("real_bits", "generated_bits")
 _REVEALED_PASSAGE = select(
-    *(column for column in _PASSAGES.c if column.name not in ("text", "created_at", "served"))
+    *(
+        column
+        for column in _PASSAGES.c
+        if column.name not in ("text", "created_at", "served", *_SURPRISAL_LISTS)
+    ),
+    # The surprisal lists as the JSON text they are stored as (no SQL cast, only no decoding):
+    # the reveal passes them on into the answer (app/web/fastjson.py) rather than turn ~900
+    # numbers into Python floats and back for every guess; their means are columns of their own.
+    *(type_coerce(_PASSAGES.c[name], Text).label(name) for name in _SURPRISAL_LISTS),
 ).where(_PASSAGES.c.id == bindparam("passage_id"))
 
 
@@ -219,7 +229,9 @@ def record_score(session: Executor, player_id: str, correct: bool):
 
 
 def reveal(round_: Round, passage: GeneratedPassage) -> tuple[list[dict], str]:
-    """The passages in the order shown, each with its truth, source and heatmap."""
+    """The passages in the order shown, each with its truth, source and heatmap. `passage` is
+    a GeneratedPassage (its surprisal lists decoded) or a _REVEALED_PASSAGE row (the lists as
+    stored JSON text, which only app/web/fastjson.py's json_response can put into an answer)."""
     generated_source = {
         "kind": "generated",
         "model": passage.model,
@@ -238,11 +250,15 @@ def reveal(round_: Round, passage: GeneratedPassage) -> tuple[list[dict], str]:
     for side in round_.layout:
         real = side == "real"
         bits = passage.real_bits if real else passage.generated_bits
+        mean = passage.real_mean_bits if real else passage.generated_mean_bits
         surprisal = None
-        if bits and passage.heatmap_model:
-            mean = sum(bits) / len(bits)
+        if mean is not None and passage.heatmap_model:  # a mean: the passage has its list
             means[side] = mean
-            surprisal = {"model": passage.heatmap_model, "bits": bits, "mean_bits": round(mean, 3)}
+            surprisal = {
+                "model": passage.heatmap_model,
+                "bits": stored_json(bits),
+                "mean_bits": round(mean, 3),
+            }
         revealed.append(
             {
                 "real": real,

@@ -1,10 +1,12 @@
 """The game's held connection: one connection for the hot path's write transactions, kept open
 between them, replaced when it goes bad."""
 
+import time
+
 import pytest
 from sqlalchemy import text
 
-from app.db import HeldConnection, make_engine
+from app.db import HeldConnection, make_engine, session
 
 
 @pytest.fixture
@@ -70,3 +72,32 @@ def test_only_a_sqlite_connection_is_held_a_server_databases_comes_from_the_pool
         second.execute(text("INSERT INTO notes VALUES ('again')"))
     assert first is not second and first.closed and second.closed  # back in the pool
     assert notes(engine) == ["pooled", "again"]
+
+
+def wal_autocheckpoint(connection) -> int:
+    return connection.connection.dbapi_connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+
+
+def test_the_held_connection_leaves_wal_checkpoints_to_a_thread_of_their_own(engine, monkeypatch):
+    monkeypatch.setattr(session, "CHECKPOINT_EVERY", 5)
+    held = HeldConnection(engine)
+    for number in range(10):
+        with held.transaction() as connection:
+            connection.execute(text("INSERT INTO notes VALUES (:body)"), {"body": str(number)})
+    assert wal_autocheckpoint(connection) == 0  # no 5-7 ms checkpoint inside a commit
+    with engine.connect() as other:
+        assert wal_autocheckpoint(other) == 1000  # the rest keep SQLite's own
+    deadline = time.monotonic() + 10
+    # the checkpointer was asked twice (commits 5 and 10); the run after the last commit copies
+    # every frame of the WAL back into the database
+    while (last := held.checkpointer.last) is None or last[1] != last[2]:
+        assert time.monotonic() < deadline, f"no full checkpoint: {last}"
+        time.sleep(0.02)
+    busy, frames, copied = last
+    assert busy == 0 and frames == copied > 0
+    held.close()
+    assert held.checkpointer._thread is None  # stopped; the next request starts another
+    with held.transaction() as reopened:
+        reopened.execute(text("INSERT INTO notes VALUES ('after')"))
+    assert notes(engine)[-1] == "after"
+    held.close()

@@ -1,16 +1,18 @@
 """Rounds and guesses: fair, once only, nothing told before the guess, everything after."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from sqlalchemy import update
 
 from app.corpus import TEST_PLAYS
 from app.db import GeneratedPassage, Round, utcnow
 from app.game import COPY_LIMIT, LENGTH_TOLERANCE, Recipe, regenerate
 from app.web.players import COOKIE
+from app.web.schemas import GuessResponse, RoundResponse
 
 
 def new_round(client, **body):
@@ -104,6 +106,45 @@ def test_a_right_guess_reveals_everything_and_scores(client):
     assert player["guesses"] == before["guesses"] + 1
     assert player["score"] == before["score"] + 1
     assert player["streak"] == before["streak"] + 1
+
+
+def test_the_reveal_shows_the_stored_surprisal_and_its_means(client):
+    body = new_round(client)
+    round_, passage = stored(client, body["round_id"])
+    reveal = client.post(f"/api/rounds/{body['round_id']}/guess", json={"choice": 0}).json()
+    means = {}
+    for side, revealed in zip(round_.layout, reveal["passages"], strict=True):
+        bits = passage.real_bits if side == "real" else passage.generated_bits
+        assert revealed["surprisal"]["bits"] == bits  # passed on from the database unchanged
+        means[side] = sum(bits) / len(bits)
+        assert revealed["surprisal"]["mean_bits"] == round(means[side], 3)
+    assert f"real passage averages {means['real']:.2f} bits" in reveal["heatmap_explanation"]
+    assert f"generated one {means['generated']:.2f}" in reveal["heatmap_explanation"]
+
+
+def test_round_and_guess_answers_fit_their_documented_models(client):
+    body = new_round(client)
+    round_, _ = stored(client, body["round_id"])
+    assert RoundResponse.model_validate(body).round_id == body["round_id"]
+    # the time as FastAPI wrote it when it serialized the answer through the model
+    assert body["expires_at"] == TypeAdapter(datetime).dump_python(round_.expires_at, mode="json")
+    guess = client.post(f"/api/rounds/{body['round_id']}/guess", json={"choice": 1})
+    assert guess.headers["content-type"] == "application/json"
+    assert GuessResponse.model_validate(guess.json()).answer in (0, 1)
+    single = new_round(client, mode="single")
+    reveal = client.post(f"/api/rounds/{single['round_id']}/guess", json={"choice": "real"})
+    assert GuessResponse.model_validate(reveal.json()).answer in ("real", "generated")
+
+
+def test_a_guess_by_a_new_player_sets_their_cookie(client, settings):
+    from app.web.main import create_app
+
+    body = new_round(client)  # made by another player
+    with TestClient(create_app(settings)) as newcomer:
+        response = newcomer.post(f"/api/rounds/{body['round_id']}/guess", json={"choice": 0})
+        assert response.status_code == 200, response.text
+        assert response.headers["set-cookie"].startswith(COOKIE + "=")
+        assert newcomer.get("/api/players/me").json()["guesses"] == 1
 
 
 def test_a_wrong_guess_breaks_the_streak(client):

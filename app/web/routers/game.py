@@ -8,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from app.db import Player, transaction
 from app.game import PoolKey, keys_for
 from app.web import rounds as game_rounds
+from app.web.fastjson import json_response
 from app.web.players import (
     ensure_player,
     get_or_create_player,
@@ -32,7 +33,9 @@ State = Annotated[AppState, Depends(get_state)]
 
 
 @router.post("/api/rounds", status_code=201, response_model=RoundResponse)
-async def new_round(body: RoundRequest, state: State, request: Request, response: Response) -> dict:
+async def new_round(
+    body: RoundRequest, state: State, request: Request, response: Response
+) -> Response:
     """A round: two passages (pair) or one (single), in random order, with nothing that tells
     which is real. Guess with POST /api/rounds/{round_id}/guess."""
     require_known_model(state, body.model)
@@ -49,13 +52,14 @@ async def new_round(body: RoundRequest, state: State, request: Request, response
     except PoolEmpty as error:
         raise HTTPException(409, f"model: {error}") from None
     round_, passage = made
-    return {
+    payload = {
         "round_id": round_["id"],
         "mode": body.mode,
         "question": game_rounds.QUESTIONS[body.mode],
         "passages": [{"text": text} for text in game_rounds.shown_texts(round_["layout"], passage)],
         "expires_at": round_["expires_at"],
     }
+    return json_response(payload, status_code=201, headers_of=response)
 
 
 def store_round(
@@ -93,9 +97,10 @@ def store_round(
 )
 async def guess(
     round_id: str, body: GuessRequest, state: State, request: Request, response: Response
-) -> dict:
+) -> Response:
     """The one guess of a round: right or wrong, then everything about both passages."""
-    return await run_in_writer(store_guess, state, round_id, body, request, response)
+    payload = await run_in_writer(store_guess, state, round_id, body, request, response)
+    return json_response(payload, headers_of=response)
 
 
 def store_guess(
