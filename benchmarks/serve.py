@@ -318,25 +318,11 @@ def shares(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-async def pool_refilled(game: "Server", game_url: str, want: int, timeout: float) -> None:
-    """Wait until the game's pool holds `want` unserved passages again: its refiller, done,
-    stands idle while the bare endpoint is measured, and the next game block starts from a
-    full pool as the first did."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=game_url, timeout=30) as client:
-        while (await client.get("/healthz")).json().get("pool_ready", 0) < want:
-            if not game.alive() or time.monotonic() > deadline:
-                raise BenchmarkError(f"the pool did not refill to {want} in {timeout:.0f} s")
-            await asyncio.sleep(0.25)
-
-
 async def measure(
     args, game: "Server", game_url: str, want: int, bare: "Server", bare_url: str, bare_job
 ):
     """Both servers' load, in --blocks blocks each, interleaved (block_order). Before a bare
-    block that follows a game block the game's pool refills (pool_refilled), so its refiller
+    block that follows a game block the game's pool refills (wait_until), so its refiller
     makes no passages while the bare endpoint is measured. Returns (game tally, bare tally)."""
     json_headers = {"content-type": "application/json"}
     tallies = {"game": Tally(), "bare": Tally()}
@@ -355,7 +341,16 @@ async def measure(
         for side in block_order(args.blocks):
             server, players, job, jobs = plan[side]
             if side == "bare" and previous == "game":
-                await pool_refilled(game, game_url, want, args.warmup_timeout)
+                # The game's pool refills first: its refiller, done, stands idle while the bare
+                # endpoint is measured, and the next game block starts from a full pool as the
+                # first did. (A blocking poll: between blocks nothing is in flight.)
+                wait_until(
+                    game,
+                    f"{game_url}/healthz",
+                    lambda body: body.get("pool_ready", 0) >= want,
+                    args.warmup_timeout,
+                    f"the pool refilled to {want} passages",
+                )
             before = server.cpu_seconds()
             await run_block(players, next(jobs), job, tallies[side])
             for kind, seconds in server.cpu_seconds().items():
