@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.prepared import PreparedConnection
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_EVERY = 100  # held-connection commits (~500 WAL pages) between checkpoints
@@ -141,12 +143,13 @@ class HeldConnection:
     cost more than the statements themselves: 0.2 ms of a 1.1 ms request, measured in process.
     Only a SQLite file is held: a server database can drop a connection (a restart) between two
     requests, and the pool's pre-ping, which would catch that, is skipped for a held one; there
-    each transaction takes a pooled connection as before."""
+    each transaction takes a pooled connection as before. The held connection is a
+    PreparedConnection: the statements marked hot() run on sqlite3 directly (app/db/prepared.py)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
         self.holds = engine.dialect.name == "sqlite"
-        self._connection: Connection | None = None
+        self._connection: PreparedConnection | None = None
         self._commits = 0
         self.checkpointer = WalCheckpointer(engine) if self.holds else None
 
@@ -159,9 +162,10 @@ class HeldConnection:
         with _WRITE_LOCK:
             connection = self._connection
             if connection is None or connection.closed or connection.invalidated:
-                connection = self._connection = self.engine.connect()
+                connection = self.engine.connect()
                 connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")  # WalCheckpointer's
                 connection.commit()
+                connection = self._connection = PreparedConnection(connection)
             try:
                 with connection.begin():
                     yield connection

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.corpus import Corpus, ExcerptError, sample_excerpt
 from app.db import GeneratedPassage, transaction
+from app.db.prepared import hot
 from app.game import PoolKey, make_facing_passage, pool_keys
 from app.web.models import LoadedModel, heatmap_model
 
@@ -50,7 +51,7 @@ class PooledPassage:
 _PASSAGES = GeneratedPassage.__table__
 # One statement takes a passage for a round: of the key's passages, an unserved one if there is
 # any, else a served one, at random; counted as served; its id and texts returned. Built once.
-_TAKE = (
+_TAKE = hot(
     update(_PASSAGES)
     .where(
         _PASSAGES.c.id

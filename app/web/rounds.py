@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Text, bindparam, case, insert, select, type_c
 from sqlalchemy.orm import Session
 
 from app.db import GeneratedPassage, Guess, Player, Round, utcnow
+from app.db.prepared import PreparedConnection, hot
 from app.web.fastjson import stored_json
 
 QUESTIONS = {"pair": "Which is the real Shakespeare?", "single": "Real or RNN?"}
@@ -26,17 +27,18 @@ CHOICE_RULES = {
 
 # The solo game's hot path is a handful of Core statements built once here: an ORM round trip
 # (identity map, unit of work, refresh) costs 0.5-1 ms of Python per statement, several times
-# what SQLite itself takes, and every round and guess is a write transaction.
+# what SQLite itself takes, and every round and guess is a write transaction. Marked hot(), on
+# the game's held SQLite connection they skip SQLAlchemy's execution too (app/db/prepared.py).
 _ROUNDS = Round.__table__
 _PASSAGES = GeneratedPassage.__table__
 _GUESSES = Guess.__table__
 _PLAYERS = Player.__table__
-Executor = Session | Connection  # functions that run only Core statements take either
+Executor = Session | Connection | PreparedConnection  # functions of Core statements take any
 
 # "Exactly once" is this one conditional UPDATE: of two guesses at once, one finds guessed_at
 # empty and the other finds nothing. The mode the choice fits is part of the condition, so a
 # choice of the wrong kind never takes the round.
-_TAKE_ROUND = (
+_TAKE_ROUND = hot(
     update(_ROUNDS)
     .where(
         _ROUNDS.c.id == bindparam("round_id"),
@@ -48,23 +50,54 @@ _TAKE_ROUND = (
     .values(guessed_at=bindparam("now"))
     .returning(_ROUNDS.c.mode, _ROUNDS.c.difficulty, _ROUNDS.c.layout, _ROUNDS.c.passage_id)
 )
-_ROUND_STATE = select(
-    _ROUNDS.c.room_code, _ROUNDS.c.mode, _ROUNDS.c.guessed_at, _ROUNDS.c.expires_at
-).where(_ROUNDS.c.id == bindparam("round_id"))
-_INSERT_ROUND = insert(_ROUNDS)
-_INSERT_GUESS = insert(_GUESSES)
+_ROUND_STATE = hot(
+    select(_ROUNDS.c.room_code, _ROUNDS.c.mode, _ROUNDS.c.guessed_at, _ROUNDS.c.expires_at).where(
+        _ROUNDS.c.id == bindparam("round_id")
+    )
+)
+# Every column of a solo round and of its guess named (votes too): a hot() statement runs no
+# Python-side defaults.
+_ROUND_COLUMNS = (
+    "id",
+    "created_at",
+    "expires_at",
+    "mode",
+    "difficulty",
+    "passage_id",
+    "layout",
+    "player_id",
+    "room_code",
+)
+_INSERT_ROUND = hot(
+    insert(_ROUNDS).values({**{name: bindparam(name) for name in _ROUND_COLUMNS}, "votes": 0})
+)
+_GUESS_COLUMNS = (
+    "created_at",
+    "round_id",
+    "player_id",
+    "mode",
+    "difficulty",
+    "choice",
+    "correct",
+    "model",
+    "temperature",
+    "passage_length",
+)
+_INSERT_GUESS = hot(insert(_GUESSES).values({name: bindparam(name) for name in _GUESS_COLUMNS}))
 _SURPRISAL_LISTS = ("real_bits", "generated_bits")
-_REVEALED_PASSAGE = select(
-    *(
-        column
-        for column in _PASSAGES.c
-        if column.name not in ("text", "created_at", "served", *_SURPRISAL_LISTS)
-    ),
-    # The surprisal lists as the JSON text they are stored as (no SQL cast, only no decoding):
-    # the reveal passes them on into the answer (app/web/fastjson.py) rather than turn ~900
-    # numbers into Python floats and back for every guess; their means are columns of their own.
-    *(type_coerce(_PASSAGES.c[name], Text).label(name) for name in _SURPRISAL_LISTS),
-).where(_PASSAGES.c.id == bindparam("passage_id"))
+_REVEALED_PASSAGE = hot(
+    select(
+        *(
+            column
+            for column in _PASSAGES.c
+            if column.name not in ("text", "created_at", "served", *_SURPRISAL_LISTS)
+        ),
+        # The surprisal lists as the JSON text they are stored as (no SQL cast, only no decoding):
+        # the reveal passes them on into the answer (app/web/fastjson.py) rather than turn ~900
+        # numbers into Python floats and back for every guess; their means are columns of their own.
+        *(type_coerce(_PASSAGES.c[name], Text).label(name) for name in _SURPRISAL_LISTS),
+    ).where(_PASSAGES.c.id == bindparam("passage_id"))
+)
 
 
 class RoundNotFound(LookupError):
@@ -219,7 +252,7 @@ def _score_statement(correct: bool):
     )
 
 
-_SCORE = {correct: _score_statement(correct) for correct in (True, False)}
+_SCORE = {correct: hot(_score_statement(correct)) for correct in (True, False)}
 
 
 def record_score(session: Executor, player_id: str, correct: bool):

@@ -136,6 +136,46 @@ def test_round_and_guess_answers_fit_their_documented_models(client):
     assert GuessResponse.model_validate(reveal.json()).answer in ("real", "generated")
 
 
+def play_a_round(client) -> tuple[dict, dict]:
+    body = new_round(client)
+    guess = client.post(f"/api/rounds/{body['round_id']}/guess", json={"choice": 0})
+    assert guess.status_code == 200, guess.text
+    return body, guess.json()
+
+
+def test_the_hot_path_runs_its_statements_on_the_driver(client):
+    from app.web import pool, rounds
+
+    writes = client.app.state.realornn.game_writes
+    play_a_round(client)
+    with writes.transaction() as connection:  # the held connection, kept between requests
+        ran = connection.prepared
+    hot = [pool._TAKE, rounds._INSERT_ROUND, rounds._TAKE_ROUND, rounds._REVEALED_PASSAGE]
+    assert all(any(statement is other for other in ran) for statement in hot)
+
+
+def test_rounds_and_guesses_answer_alike_through_plain_sqlalchemy(client):
+    """As on PostgreSQL: no held connection, every statement through SQLAlchemy Core."""
+    writes = client.app.state.realornn.game_writes
+    held_body, held_reveal = play_a_round(client)
+    writes.holds = False
+    try:
+        body, reveal = play_a_round(client)
+    finally:
+        writes.holds = True
+    round_, passage = stored(client, body["round_id"])
+    assert round_.guessed_at is not None and round_.votes == 0
+    assert [p["text"] for p in body["passages"]] == shown_in(round_, passage)
+    assert set(reveal) == set(held_reveal) and set(body) == set(held_body)
+    assert reveal["correct"] == (round_.layout[0] == "real")
+    assert reveal["player"]["guesses"] == held_reveal["player"]["guesses"] + 1
+    GuessResponse.model_validate(reveal)
+
+
+def shown_in(round_, passage) -> list[str]:
+    return [passage.real_text if side == "real" else passage.text for side in round_.layout]
+
+
 def test_a_guess_by_a_new_player_sets_their_cookie(client, settings):
     from app.web.main import create_app
 
