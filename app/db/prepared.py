@@ -118,6 +118,8 @@ class PreparedConnection:
         self._driver = driver if isinstance(driver, sqlite3.Connection) else None
 
     def execute(self, statement, parameters: Mapping[str, Any] | None = None):
+        if parameters is not None and not isinstance(parameters, Mapping):
+            return self.core.execute(statement, parameters)  # executemany: SQLAlchemy's
         prepared = self._prepared.get(id(statement))
         if prepared is None:
             if self._driver is None or _HOT.get(id(statement)) is not statement:

@@ -10,15 +10,88 @@ In benchmarks/serve.py that gave about 40 % more requests per second and a p99 c
 
 import asyncio
 import functools
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realornn-writer")
+
+class Writer:
+    """One thread that runs the queued transactions in turn and hands their outcomes back in
+    batches: one wake-up of an event loop for all that finished since its last one, not one
+    each. ThreadPoolExecutor's run_in_executor chains two futures and writes to the loop's
+    self-pipe for every result: ~23 µs of CPU per hop with 32 hops queued, against ~1 µs
+    batched (uvloop, a 5 µs job); in process, 32 players' rounds and guesses took 5-25 % less
+    CPU per request (five alternating pairs of runs). Started on first use; a daemon thread,
+    idle at exit (uvicorn finishes the requests in flight before it stops). Any number of event
+    loops may use it (the tests run several)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._jobs: deque[tuple[Callable[[], Any], asyncio.Future]] = deque()
+        self._has_jobs = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
+        # per event loop: outcomes not yet handed over, and whether a hand-over is scheduled
+        self._finished: dict[asyncio.AbstractEventLoop, list] = {}
+        self._finished_lock = threading.Lock()
+
+    def submit(self, job: Callable[[], Any]) -> asyncio.Future:
+        """Queue job() (on the running loop's side); its result or exception in the future."""
+        future = asyncio.get_running_loop().create_future()
+        with self._has_jobs:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+            self._jobs.append((job, future))
+            self._has_jobs.notify()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            with self._has_jobs:
+                while not self._jobs:
+                    self._has_jobs.wait()
+                job, future = self._jobs.popleft()
+            if future.cancelled():  # the request went away while queued: as run_in_executor
+                continue
+            try:
+                outcome = (job(), None)
+            except BaseException as error:  # noqa: BLE001 - the awaiting request raises it
+                outcome = (None, error)
+            self._finish(future, outcome)
+
+    def _finish(self, future: asyncio.Future, outcome: tuple[Any, BaseException | None]) -> None:
+        loop = future.get_loop()
+        with self._finished_lock:
+            waiting = self._finished.get(loop)
+            first = waiting is None
+            if first:
+                waiting = self._finished[loop] = []
+            waiting.append((future, outcome))
+        if first:  # the hand-over below takes every outcome queued for this loop until it runs
+            try:
+                loop.call_soon_threadsafe(self._hand_over, loop)
+            except RuntimeError:  # the loop is closed: nobody waits for these any more
+                with self._finished_lock:
+                    self._finished.pop(loop, None)
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._finished_lock:
+            finished = self._finished.pop(loop, [])
+        for future, (result, error) in finished:
+            if future.cancelled():
+                continue
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+
+
+_WRITER = Writer("realornn-writer")
 
 
 class InFlight:
@@ -44,9 +117,8 @@ IN_FLIGHT = InFlight()
 
 async def run_in_writer(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """fn(*args, **kwargs) on the writer thread; its result or its exception."""
-    loop = asyncio.get_running_loop()
     IN_FLIGHT.change(+1)
     try:
-        return await loop.run_in_executor(_WRITER, functools.partial(fn, *args, **kwargs))
+        return await _WRITER.submit(functools.partial(fn, *args, **kwargs))
     finally:
         IN_FLIGHT.change(-1)

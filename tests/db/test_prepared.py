@@ -130,6 +130,12 @@ def test_other_statements_go_through_sqlalchemy(engine):
         assert prepared.in_transaction()  # the Connection's own attributes
 
 
+def test_many_parameter_sets_go_through_sqlalchemy(engine):
+    with engine.begin() as connection:
+        PreparedConnection(connection).execute(INSERT, [note("n1"), note("n2")])
+    assert [row[0] for row in stored_rows(engine)] == ["n1", "n2"]
+
+
 def test_driver_errors_are_sqlalchemys(engine):
     with engine.begin() as connection:
         PreparedConnection(connection).execute(INSERT, note("twice"))

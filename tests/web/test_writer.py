@@ -71,3 +71,63 @@ def test_in_flight_counts_the_queued_and_running_work_and_shares_it():
     # has its result, so the later ones may still see 3)
     assert IN_FLIGHT.count == 0 and shared[0] == 0.0
     assert before <= shared[1] <= time.monotonic()  # when the count last changed
+
+
+def test_work_whose_request_went_away_while_queued_does_not_run():
+    go, ran = threading.Event(), []
+
+    def hold() -> None:
+        go.wait(5)
+        ran.append("hold")
+
+    def later() -> None:
+        ran.append("later")
+
+    async def main() -> None:
+        first = asyncio.ensure_future(run_in_writer(hold))
+        second = asyncio.ensure_future(run_in_writer(later))
+        await asyncio.sleep(0.01)
+        second.cancel()  # as when the player's connection closes
+        go.set()
+        await first
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        assert await run_in_writer(lambda: "after") == "after"
+
+    asyncio.run(main())
+    assert ran == ["hold"]
+
+
+def test_several_event_loops_each_get_their_own_results():
+    results: dict[int, list[int]] = {}
+
+    def play(offset: int) -> None:
+        async def main() -> list[int]:
+            return await asyncio.gather(*(run_in_writer(lambda i=i: offset + i) for i in range(50)))
+
+        results[offset] = asyncio.run(main())
+
+    threads = [threading.Thread(target=play, args=(offset,)) for offset in (0, 1000, 2000)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results == {offset: [offset + i for i in range(50)] for offset in (0, 1000, 2000)}
+
+
+def test_a_result_for_a_closed_loop_does_not_stop_the_writer():
+    go, finished = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        go.wait(5)
+        finished.set()
+        return "too late"
+
+    async def give_up() -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(run_in_writer(slow), 0.05)
+
+    asyncio.run(give_up())  # its loop is closed now, with slow() still running
+    go.set()
+    assert finished.wait(5)
+    assert asyncio.run(asyncio.wait_for(run_in_writer(lambda: 42), 5)) == 42
