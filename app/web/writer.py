@@ -25,10 +25,10 @@ class Writer:
     batches: one wake-up of an event loop for all that finished since its last one, not one
     each. ThreadPoolExecutor's run_in_executor chains two futures and writes to the loop's
     self-pipe for every result: ~23 µs of CPU per hop with 32 hops queued, against ~1 µs
-    batched (uvloop, a 5 µs job); in process, 32 players' rounds and guesses took 5-25 % less
-    CPU per request (five alternating pairs of runs). Started on first use; a daemon thread,
-    idle at exit (uvicorn finishes the requests in flight before it stops). Any number of event
-    loops may use it (the tests run several)."""
+    batched (uvloop, a 5 µs job); in process, 32 players' rounds and guesses took less CPU
+    per request in 4 of 5 alternating pairs of runs (docs/serve-benchmark.md). Started on
+    first use; a daemon thread, idle at exit (uvicorn finishes the requests in flight before it
+    stops). Any number of event loops may use it (the tests run several)."""
 
     def __init__(self, name: str):
         self.name = name
