@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.sql import ClauseElement
 
 _HOT: dict[int, ClauseElement] = {}  # id -> the statement (held, so that its id stays its own)
@@ -97,8 +97,10 @@ class PreparedResult:
         return self._rows[0] if self._rows else None
 
     def one(self):
-        if len(self._rows) != 1:
-            raise LookupError(f"expected one row, got {len(self._rows)}")
+        if not self._rows:
+            raise NoResultFound("No row was found when one was required")
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("Multiple rows were found when exactly one was required")
         return self._rows[0]
 
     def all(self) -> list:

@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from app.db import make_engine
 from app.db.prepared import PreparedConnection, PreparedResult, Unpreparable, hot
@@ -100,6 +100,14 @@ def test_hot_rows_read_back_as_sqlalchemy_reads_them(engine):
     assert tuple(by_driver) == ("n1", AT, {"k": [1, 2]}, False, 2)  # the + 1 applied again
     assert by_driver.at == AT and by_driver.tags == {"k": [1, 2]} and by_driver.done is False
     assert read._fields == ("id", "at", "tags", "done", "weight", "views")
+
+
+def test_one_and_first_answer_as_sqlalchemys(engine):
+    with engine.begin() as connection:
+        prepared = PreparedConnection(connection)
+        assert prepared.execute(READ, {"note_id": "missing"}).first() is None
+        with pytest.raises(NoResultFound):
+            prepared.execute(READ, {"note_id": "missing"}).one()
 
 
 def test_a_condition_on_a_datetime_compares_stored_texts_alike(engine):
