@@ -336,6 +336,29 @@ async def run_block(players: list, jobs: int, job, tally: Tally) -> None:
         gc.enable()
 
 
+class PoolRefilled:
+    """wait_until's test between blocks: the pool holds `want` passages again, or it has not
+    grown for STALLED_SECONDS. The latter when the bank is at POOL_BANK_MAX (--pool-bank-max
+    equal to --pool-target: the refiller makes no more, and rounds serve passages again), longer
+    than the refiller's own pauses (2 s at most between checks, 2 s of deferral) and than an
+    RNN takes for a passage here."""
+
+    STALLED_SECONDS = 10.0
+
+    def __init__(self, want: int):
+        self.want, self.best, self.stalled = want, -1, False
+        self.since = time.monotonic()
+
+    def __call__(self, health: dict) -> bool:
+        ready = health.get("pool_ready", 0)
+        if ready >= self.want:
+            return True
+        if ready > self.best:
+            self.best, self.since = ready, time.monotonic()
+        self.stalled = time.monotonic() - self.since >= self.STALLED_SECONDS
+        return self.stalled
+
+
 def block_order(blocks: int) -> list[str]:
     """Which server each block loads: game, bare, then bare, game, and so on (ABBA), so that a
     slow spell of this shared machine, or a drift, falls on both alike."""
@@ -375,13 +398,19 @@ async def measure(
                 # The game's pool refills first: its refiller, done, stands idle while the bare
                 # endpoint is measured, and the next game block starts from a full pool as the
                 # first did. (A blocking poll: between blocks nothing is in flight.)
+                refilled = PoolRefilled(want)
                 wait_until(
                     game,
                     f"{game_url}/healthz",
-                    lambda body: body.get("pool_ready", 0) >= want,
+                    refilled,
                     args.warmup_timeout,
                     f"the pool refilled to {want} passages",
                 )
+                if refilled.stalled:
+                    log(
+                        f"game: the pool stopped refilling at {refilled.best} of {want} passages "
+                        "(the bank is at POOL_BANK_MAX); going on"
+                    )
             before = server.cpu_seconds()
             await run_block(players, next(jobs), job, tallies[side])
             for kind, seconds in server.cpu_seconds().items():
