@@ -495,10 +495,11 @@ def summary(
     latencies: list[float],
     wall: float,
     statuses: Counter | None = None,
-    first_wave: list[float] = (),
+    first_wave: list[float] | None = None,
 ) -> dict:
     """Throughput over every request; latency over the steady ones (`latencies`), with the p99
     over all (the first waves too) beside it."""
+    first_wave = first_wave or []
     values = sorted(latencies)
     every = sorted([*latencies, *first_wave])
     ok = sum(n for status, n in (statuses or {}).items() if 200 <= status < 300)

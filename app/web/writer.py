@@ -35,7 +35,8 @@ class Writer:
         self._jobs: deque[tuple[Callable[[], Any], asyncio.Future]] = deque()
         self._has_jobs = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
-        # per event loop: outcomes not yet handed over, and whether a hand-over is scheduled
+        # per event loop, the outcomes not yet handed over; a loop is a key from its first such
+        # outcome until its hand-over runs (which was scheduled when the key was added)
         self._finished: dict[asyncio.AbstractEventLoop, list] = {}
         self._finished_lock = threading.Lock()
 
@@ -67,6 +68,8 @@ class Writer:
     def _finish(self, future: asyncio.Future, outcome: tuple[Any, BaseException | None]) -> None:
         loop = future.get_loop()
         with self._finished_lock:
+            for closed in [other for other in self._finished if other.is_closed()]:
+                del self._finished[closed]  # closed before its hand-over ran: never will
             waiting = self._finished.get(loop)
             first = waiting is None
             if first:
