@@ -154,7 +154,7 @@ class HeldConnection:
         self.checkpointer = WalCheckpointer(engine) if self.holds else None
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Connection | PreparedConnection]:
         if not self.holds:
             with _WRITE_LOCK, self.engine.begin() as connection:
                 yield connection
