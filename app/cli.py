@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from app.config import get_settings
+from app.config import BadSettings, get_settings, load_settings
 from app.corpus import (
     CorpusError,
     ExcerptError,
@@ -40,6 +40,7 @@ from app.lm.provenance import TrainingTextUnavailable, describe_copy
 from app.lm.sampling import SamplingError, SamplingParams
 
 USER_ERRORS = (
+    BadSettings,
     CorpusError,
     ExcerptError,
     NGramError,
@@ -649,7 +650,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.models_dir:  # the workers read their settings from the environment
         os.environ["MODELS_DIR"] = str(args.models_dir)
         get_settings.cache_clear()
-    settings = get_settings()
+    settings = load_settings()
     # Once, before the workers start: the schema, and one secret key they all sign with.
     migrate(settings.resolved_database_url())
     os.environ["SECRET_KEY"] = settings.resolved_secret_key()
@@ -667,7 +668,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 # -- helpers -------------------------------------------------------------------------------
 def models_dir_of(args: argparse.Namespace) -> Path:
-    return args.models_dir or get_settings().models_dir
+    return args.models_dir or load_settings().models_dir
 
 
 def load_model(args: argparse.Namespace) -> Generator:

@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     # SQLAlchemy URL; empty means a SQLite file in data_dir. PostgreSQL works too
     # (postgresql+psycopg://user:pass@host/db, with a driver installed).
     database_url: str = ""
+    # SQLite only: NORMAL (fast; a power cut may roll back the last commits) or FULL (every
+    # commit flushed to disk first). See app/db/session.py.
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     # Signs the player cookie. Unset: generated on first start and kept in data_dir/secret_key.
     secret_key: str = ""
     # Unserved passages kept ready per (model, temperature), and the most kept in all per key.
@@ -71,3 +75,24 @@ class Settings(BaseSettings):
 @cache
 def get_settings() -> Settings:
     return Settings()
+
+
+class BadSettings(ValueError):
+    """A setting from the environment or .env that does not validate, named as it is set."""
+
+    @classmethod
+    def from_error(cls, error: ValidationError) -> "BadSettings":
+        problems = []
+        for problem in error.errors():
+            # ("pool_refill",) -> POOL_REFILL, the variable the user set
+            name = "_".join(str(part) for part in problem["loc"]).upper()
+            problems.append(f"{name}={problem['input']!r}: {problem['msg']}")
+        return cls("bad setting " + "; ".join(problems))
+
+
+def load_settings() -> Settings:
+    """get_settings(), with a setting that does not validate raised as BadSettings."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        raise BadSettings.from_error(error) from None

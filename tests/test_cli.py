@@ -564,6 +564,25 @@ def test_python_m_app_cli_reports_errors_in_one_line(workspace: Path) -> None:
     )
 
 
+def test_serve_names_a_bad_setting_in_one_line(capsys, tmp_path, monkeypatch):
+    from app.config import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SQLITE_SYNCHRONOUS", "sometimes")
+    monkeypatch.setenv("POOL_TARGET", "many")
+    get_settings.cache_clear()  # read the environment again, and again after the test
+    try:
+        status, out, err = run(capsys, "serve")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert_one_line_error(
+        status, out, err, "bad setting", "SQLITE_SYNCHRONOUS='sometimes'", "'NORMAL' or 'FULL'",
+        "POOL_TARGET='many'", "integer",
+    )  # fmt: skip
+    assert not (tmp_path / "data").exists()  # refused before the database was made
+
+
 def test_serve_refuses_an_empty_models_folder_and_bad_ports(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     for name in ("MODELS_DIR", "SECRET_KEY"):  # serve sets them for its workers: undo after

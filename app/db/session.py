@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from alembic import command
 from alembic.config import Config
@@ -22,8 +23,18 @@ CHECKPOINT_EVERY = 100  # held-connection commits (~500 WAL pages) between check
 
 log = logging.getLogger("realornn.db")
 
+# SQLite's durability in WAL mode. NORMAL: a commit reaches the operating system but is not
+# flushed to disk, so a crash of the server loses nothing, while a power cut or a crash of the
+# operating system may roll back the last commits before it (the database stays intact). FULL:
+# every commit waits for fsync, so an acknowledged guess survives those too; ~0.08 ms more per
+# commit on this machine's disk (more on slow ones), and the server's CPU per request in the load
+# benchmark within its noise, possibly higher (docs/serve-benchmark.md).
+SQLiteSynchronous = Literal["NORMAL", "FULL"]
 
-def make_engine(url: str) -> Engine:
+
+def make_engine(url: str, synchronous: SQLiteSynchronous = "NORMAL") -> Engine:
+    """An engine for `url`; on SQLite, every connection in WAL mode with a busy timeout and
+    `synchronous` (see SQLiteSynchronous). Other databases keep their own durability."""
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
@@ -39,7 +50,7 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no commit
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     return engine

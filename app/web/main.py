@@ -40,7 +40,7 @@ def build_state(settings: Settings, *, run_migrations: bool = True) -> AppState:
             f"no generator loaded from {settings.models_dir}: put a checkpoint (*.safetensors) "
             "there or set MODELS_DIR"
         )
-    engine = make_engine(url)
+    engine = make_engine(url, settings.sqlite_synchronous)
     sessions = session_factory(engine)
     corpus = load_corpus()  # the plays: real excerpts come from their test split
     pool = make_pool(settings, models, sessions, corpus)

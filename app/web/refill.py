@@ -219,7 +219,8 @@ def build_refill_pool(settings: Settings):
     if not models:
         log.error("passage pool: no model loaded from %s; not refilling", settings.models_dir)
         return None
-    sessions = session_factory(make_engine(settings.resolved_database_url()))
+    engine = make_engine(settings.resolved_database_url(), settings.sqlite_synchronous)
+    sessions = session_factory(engine)
     pool = make_pool(settings, models, sessions, load_corpus(), pace=False)
     log.info("passage pool: refiller ready in %.1f s", time.perf_counter() - started)
     return pool

@@ -101,3 +101,16 @@ def test_the_held_connection_leaves_wal_checkpoints_to_a_thread_of_their_own(eng
         reopened.execute(text("INSERT INTO notes VALUES ('after')"))
     assert notes(engine)[-1] == "after"
     held.close()
+
+
+@pytest.mark.parametrize(("synchronous", "pragma"), [(None, 1), ("NORMAL", 1), ("FULL", 2)])
+def test_every_sqlite_connection_gets_the_durability_asked_for(tmp_path, synchronous, pragma):
+    url = f"sqlite:///{tmp_path / 'durable.db'}"
+    engine = make_engine(url) if synchronous is None else make_engine(url, synchronous)
+    held = HeldConnection(engine)
+    with engine.connect() as pooled, held.transaction() as hot:
+        assert pooled.execute(text("PRAGMA synchronous")).scalar() == pragma  # 1 NORMAL, 2 FULL
+        assert hot.core.execute(text("PRAGMA synchronous")).scalar() == pragma
+        assert pooled.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    held.close()
+    engine.dispose()

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.db import GeneratedPassage, Round
 from app.web.main import NoGenerators, create_app
@@ -73,3 +73,15 @@ def test_with_nothing_in_the_bank_a_round_generates_its_passage_on_the_spot(
             assert passage.served == 1  # it is this round's, not a fresh one for the pool
         guessed = client.post(f"/api/rounds/{body['round_id']}/guess", json={"choice": "real"})
         assert guessed.status_code == 200
+
+
+def test_the_sqlite_synchronous_setting_reaches_the_game_database(
+    tmp_path, ngram_models_dir, settings_factory
+):
+    settings = settings_factory(
+        tmp_path / "data", ngram_models_dir, sqlite_synchronous="FULL", pool_refill="off"
+    )
+    with TestClient(create_app(settings)) as client:
+        engine = client.app.state.realornn.engine
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
