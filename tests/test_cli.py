@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, get_settings
 from app.corpus import sample_excerpt
 from app.lm.checkpoints import load_checkpoint
 from app.lm.copyguard import CopyGuard
@@ -565,8 +565,6 @@ def test_python_m_app_cli_reports_errors_in_one_line(workspace: Path) -> None:
 
 
 def test_serve_names_a_bad_setting_in_one_line(capsys, tmp_path, monkeypatch):
-    from app.config import get_settings
-
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SQLITE_SYNCHRONOUS", "sometimes")
     monkeypatch.setenv("POOL_TARGET", "many")

@@ -35,6 +35,8 @@ SQLiteSynchronous = Literal["NORMAL", "FULL"]
 def make_engine(url: str, synchronous: SQLiteSynchronous = "NORMAL") -> Engine:
     """An engine for `url`; on SQLite, every connection in WAL mode with a busy timeout and
     `synchronous` (see SQLiteSynchronous). Other databases keep their own durability."""
+    if synchronous not in ("NORMAL", "FULL"):  # it goes into a PRAGMA as text
+        raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)

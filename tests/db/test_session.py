@@ -114,3 +114,8 @@ def test_every_sqlite_connection_gets_the_durability_asked_for(tmp_path, synchro
         assert pooled.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     held.close()
     engine.dispose()
+
+
+def test_an_unknown_durability_is_refused_before_it_reaches_a_pragma(tmp_path):
+    with pytest.raises(ValueError, match="synchronous"):
+        make_engine(f"sqlite:///{tmp_path / 'x.db'}", "OFF; DROP TABLE notes")  # type: ignore[arg-type]
