@@ -560,7 +560,7 @@ window.RealOrRNNRoom = (function () {
     onGone: () => {
       showAlert(
         ui.alert,
-        `There is no room ${code}: it may have expired. Create a new one on the Classroom page.`,
+        `There is no room ${code}: check the code, or create a new room on the Classroom page.`,
       );
       ui.connection.textContent = "";
       for (const button of [ui.start, ui.reveal, ui.next, ui.end]) if (button) button.hidden = true;

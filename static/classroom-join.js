@@ -116,8 +116,12 @@
     if (state.status === "lobby") {
       ui.joinContext.textContent =
         "Choose a nickname. The projector shows only how many have joined, never who voted what; at the end it lists the top students by nickname.";
-    } else {
+    } else if (state.round && !state.round.closed) {
       ui.joinContext.textContent = `Round ${state.round_number} of ${state.rounds_total} is under way: join now and vote in it.`;
+    } else if (state.round_number < state.rounds_total) {
+      ui.joinContext.textContent = `Voting on round ${state.round_number} of ${state.rounds_total} has closed: join now and vote from the next round.`;
+    } else {
+      ui.joinContext.textContent = `The last round (${state.rounds_total}) has closed its vote: join now to see the end of the session.`;
     }
   }
 

@@ -259,7 +259,7 @@
       const player = await api("PUT", "/api/players/me", { nickname });
       updatePlayer(player);
       ui.nickname.value = player.nickname || nickname;
-      ui.nicknameStatus.textContent = `Saved: you appear on the leaderboard as “${ui.nickname.value}”.`;
+      ui.nicknameStatus.textContent = `Saved: the leaderboard shows you as “${ui.nickname.value}” (it lists the top 20).`;
     } catch (error) {
       ui.nicknameStatus.className = "form-status is-error";
       ui.nicknameStatus.textContent = `Not saved: ${sentence(error.message)}`;

@@ -12,7 +12,7 @@ from app.game.passages import (
     whole_lines,
 )
 from app.game.rules import DIFFICULTIES, MODES, PoolKey, keys_for, pool_keys
-from app.game.statistics import length_bucket, tally, wilson_interval
+from app.game.statistics import length_bucket, saw_generated, tally, wilson_interval
 
 __all__ = [
     "COPY_LIMIT",
@@ -28,6 +28,7 @@ __all__ = [
     "pool_keys",
     "prime_for",
     "regenerate",
+    "saw_generated",
     "tally",
     "wilson_interval",
     "whole_lines",

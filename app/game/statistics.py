@@ -52,6 +52,17 @@ def tally(rows: Iterable[tuple[str, bool]]) -> list[dict]:
     return [tallies[key].as_dict() for key in sorted(tallies)]
 
 
+def saw_generated(mode: str, choice: str, correct: bool) -> bool:
+    """Whether a guess was made with the model's passage on screen: always in pair mode; in
+    single mode only when the one passage shown was the generated one (called "generated"
+    rightly, or "real" wrongly). A single round that showed the real excerpt says nothing about
+    the model behind its unseen twin, so the figures by model and temperature and the fool rate
+    leave it out."""
+    if mode != "single":
+        return True
+    return (choice == "generated") == bool(correct)
+
+
 LENGTH_BUCKETS = ((0, 300, "under 300"), (300, 500, "300-499"), (500, 10**9, "500 and over"))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import Guess, Player
-from app.game import length_bucket, tally
+from app.game import length_bucket, saw_generated, tally
 
 EXPORT_COLUMNS = {
     "guess_id": "row id of the guess",
@@ -29,16 +29,25 @@ EXPORT_COLUMNS = {
 
 def compute_stats(session: Session) -> dict:
     rows = session.execute(
-        select(Guess.model, Guess.temperature, Guess.mode, Guess.passage_length, Guess.correct)
+        select(
+            Guess.model,
+            Guess.temperature,
+            Guess.mode,
+            Guess.passage_length,
+            Guess.choice,
+            Guess.correct,
+        )
     ).all()
-    overall = tally(("all", correct) for *_, correct in rows)
-    by_model = tally((m, c) for m, _, _, _, c in rows)
+    overall = tally(("all", row.correct) for row in rows)
+    # by model and temperature: only guesses made with that model's passage on screen
+    seen = [row for row in rows if saw_generated(row.mode, row.choice, row.correct)]
+    by_model = tally((row.model, row.correct) for row in seen)
     return {
         "overall": overall[0] if overall else tally_empty(),
         "by_model": by_model,
-        "by_temperature": tally((f"{t:g}", c) for _, t, _, _, c in rows),
-        "by_mode": tally((mode, c) for _, _, mode, _, c in rows),
-        "by_length": tally((length_bucket(n), c) for _, _, _, n, c in rows),
+        "by_temperature": tally((f"{row.temperature:g}", row.correct) for row in seen),
+        "by_mode": tally((row.mode, row.correct) for row in rows),
+        "by_length": tally((length_bucket(row.passage_length), row.correct) for row in rows),
         "fool_leaderboard": sorted(
             (
                 {

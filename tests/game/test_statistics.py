@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.game import length_bucket, tally, wilson_interval
+from app.game import length_bucket, saw_generated, tally, wilson_interval
 
 
 def test_wilson_matches_published_values():
@@ -30,3 +30,11 @@ def test_lengths_fall_in_buckets():
         "500 and over",
         "500 and over",
     ]
+
+
+def test_a_guess_saw_the_model_in_every_pair_round_and_in_single_rounds_that_showed_it():
+    assert saw_generated("pair", "0", True) and saw_generated("pair", "1", False)
+    assert saw_generated("single", "generated", True)  # shown the model's text, rightly so called
+    assert saw_generated("single", "real", False)  # shown the model's text, fooled
+    assert not saw_generated("single", "real", True)  # shown the real excerpt
+    assert not saw_generated("single", "generated", False)  # shown the real excerpt, doubted it

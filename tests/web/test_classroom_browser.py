@@ -180,3 +180,27 @@ def test_a_student_without_the_link_types_the_code(open_page, problems):
     phone.wait_for_url(re.compile(f"/join/{code}$"))
     expect(phone.locator("#room-join-panel")).to_be_visible()
     assert problems == []
+
+
+def test_a_late_student_is_told_whether_the_round_on_screen_can_still_take_a_vote(
+    open_page, problems
+):
+    projector = open_page("projector", PROJECTOR)
+    create_room(projector, rounds=2)
+    join_url = projector.locator("#room-join-url").get_attribute("href")
+    projector.locator("#room-start").click()
+    expect(projector.locator("#room-round-label")).to_have_text("Round 1 of 2")
+
+    during = open_page("phone during the vote", PHONE)
+    during.goto(join_url)
+    expect(during.locator("#room-join-context")).to_have_text(
+        "Round 1 of 2 is under way: join now and vote in it."
+    )
+    projector.locator("#room-reveal").click()
+    expect(projector.locator("#room-next")).to_be_visible()
+    after = open_page("phone after the reveal", PHONE)
+    after.goto(join_url)
+    expect(after.locator("#room-join-context")).to_contain_text(
+        "Voting on round 1 of 2 has closed: join now and vote from the next round."
+    )
+    assert problems == []

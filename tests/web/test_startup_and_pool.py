@@ -3,6 +3,7 @@ pool fills in the background and survives a restart."""
 
 import logging
 import shutil
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,12 +13,18 @@ from app.db import GeneratedPassage, Round
 from app.web.main import NoGenerators, create_app
 
 
+def folder_with(folder: Path, *checkpoints: Path) -> Path:
+    """A models folder holding copies of `checkpoints`."""
+    folder.mkdir()
+    for checkpoint in checkpoints:
+        shutil.copy(checkpoint, folder / checkpoint.name)
+    return folder
+
+
 def test_a_corrupt_checkpoint_is_logged_and_skipped(
     tmp_path, caplog, shipped_ngram, settings_factory
 ):
-    models = tmp_path / "models"
-    models.mkdir()
-    shutil.copy(shipped_ngram, models / shipped_ngram.name)
+    models = folder_with(tmp_path / "models", shipped_ngram)
     broken = models / "broken.safetensors"
     broken.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not a header")
     with (
@@ -29,8 +36,7 @@ def test_a_corrupt_checkpoint_is_logged_and_skipped(
 
 
 def test_no_loadable_checkpoint_refuses_to_start(tmp_path, settings_factory):
-    models = tmp_path / "models"
-    models.mkdir()
+    models = folder_with(tmp_path / "models")
     (models / "broken.safetensors").write_bytes(b"garbage")
     with (
         pytest.raises(NoGenerators, match="no generator loaded"),
@@ -85,3 +91,26 @@ def test_the_sqlite_synchronous_setting_reaches_the_game_database(
         engine = client.app.state.realornn.engine
         with engine.connect() as connection:
             assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+def test_a_model_whose_training_text_is_gone_is_loaded_but_kept_out_of_the_game(
+    tmp_path, shipped_ngram, settings_factory, plays_corpus
+):
+    from app.cli import main
+
+    models = folder_with(tmp_path / "models", shipped_ngram)
+    text = tmp_path / "notes.txt"
+    text.write_text(plays_corpus.text("val")[:4000], encoding="utf-8")
+    command = ["train", "ngram", "--text", str(text), "--order", "3", "--out", str(models / "own")]
+    assert main(["--models-dir", str(models), *command]) == 0
+    text.unlink()  # copies can no longer be checked: it must not write for the game
+    settings = settings_factory(tmp_path / "data", models, pool_refill="off")
+    with TestClient(create_app(settings)) as client:
+        in_game = {m["name"]: m["in_game"] for m in client.get("/api/models").json()["models"]}
+        how = client.get("/how").text
+        playable = client.get("/").text
+    assert in_game == {"char-7gram-kn": True, "own": False}
+    row = how[how.index("<code>own</code>") :].split("</th>", 1)[0]
+    assert "explorer only" in row  # the How page says why it is not in the game
+    assert "explorer only" not in how[how.index("<code>char-7gram-kn</code>") :].split("</th>")[0]
+    assert 'value="own"' not in playable  # and the game does not offer it

@@ -5,8 +5,9 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from app.db import Round
+from app.db import Guess, Round
 from app.game import wilson_interval
 from app.web.main import create_app
 from app.web.statistics import EXPORT_COLUMNS
@@ -38,12 +39,46 @@ def test_stats_count_every_guess_with_wilson_intervals(played):
     assert overall["accuracy"] == pytest.approx(0.6)
     assert (overall["ci_low"], overall["ci_high"]) == pytest.approx(wilson_interval(3, 5))
     assert {row["key"]: row["guesses"] for row in stats["by_mode"]} == {"pair": 3, "single": 2}
-    assert sum(row["guesses"] for row in stats["by_temperature"]) == 5
     assert sum(row["guesses"] for row in stats["by_length"]) == 5
+    # by model and temperature: the guesses made with the model's passage on screen, told by
+    # the rounds' layouts (a single round shows layout[0])
+    with played.app.state.realornn.sessions() as session:
+        guesses = session.execute(select(Round.mode, Round.layout, Guess.correct).join(Guess)).all()
+    seen = [ok for mode, layout, ok in guesses if mode == "pair" or layout[0] == "generated"]
+    assert sum(row["guesses"] for row in stats["by_temperature"]) == len(seen)
     (model,) = stats["by_model"]
-    assert model["key"] == "char-7gram-kn"
+    assert model["key"] == "char-7gram-kn" and model["guesses"] == len(seen)
     (fool,) = stats["fool_leaderboard"]
-    assert fool["fooled"] == 2 and fool["fool_rate"] == pytest.approx(0.4)
+    assert fool["fooled"] == seen.count(False) and fool["guesses"] == len(seen)
+
+
+def test_single_rounds_count_for_a_model_only_when_its_passage_was_shown(
+    tmp_path, ngram_models_dir, settings_factory
+):
+    settings = settings_factory(tmp_path / "data", ngram_models_dir)
+    answered: dict[tuple[str, str], int] = {}  # (passage shown, choice) -> guesses
+    with TestClient(create_app(settings)) as client:
+        for _ in range(60):  # the side shown is random: play until each case came twice
+            body = client.post("/api/rounds", json={"mode": "single"}).json()
+            with client.app.state.realornn.sessions() as session:
+                shown = session.get(Round, body["round_id"]).layout[0]
+            choice = "real" if answered.get((shown, "real"), 0) <= answered.get(
+                (shown, "generated"), 0
+            ) else "generated"  # fmt: skip
+            client.post(f"/api/rounds/{body['round_id']}/guess", json={"choice": choice})
+            answered[shown, choice] = answered.get((shown, choice), 0) + 1
+            if len(answered) == 4 and min(answered.values()) >= 2:
+                break
+        stats = client.get("/api/stats").json()
+    assert len(answered) == 4 and min(answered.values()) >= 2
+    with_model = answered["generated", "real"] + answered["generated", "generated"]
+    assert stats["overall"]["guesses"] == sum(answered.values())
+    (model,) = stats["by_model"]
+    assert model["guesses"] == with_model
+    assert model["correct"] == answered["generated", "generated"]
+    (fool,) = stats["fool_leaderboard"]  # fooled: the generated passage called real
+    assert (fool["guesses"], fool["fooled"]) == (with_model, answered["generated", "real"])
+    assert sum(row["guesses"] for row in stats["by_temperature"]) == with_model
 
 
 def test_the_csv_export_has_the_documented_columns_and_is_formula_safe(played):
