@@ -109,8 +109,10 @@ def test_a_model_whose_training_text_is_gone_is_loaded_but_kept_out_of_the_game(
         in_game = {m["name"]: m["in_game"] for m in client.get("/api/models").json()["models"]}
         how = client.get("/how").text
         playable = client.get("/").text
+        explorable = client.get("/explore").text
     assert in_game == {"char-7gram-kn": True, "own": False}
     row = how[how.index("<code>own</code>") :].split("</th>", 1)[0]
     assert "explorer only" in row  # the How page says why it is not in the game
     assert "explorer only" not in how[how.index("<code>char-7gram-kn</code>") :].split("</th>")[0]
-    assert 'value="own"' not in playable  # and the game does not offer it
+    assert 'value="own"' not in playable  # and the game does not offer it,
+    assert 'value="own"' in explorable  # while the explorer does
