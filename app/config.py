@@ -11,6 +11,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
+# SQLite's durability in WAL mode (SQLITE_SYNCHRONOUS). NORMAL: a commit reaches the operating
+# system but is not flushed to disk, so a crash of the server loses nothing, while a power cut or
+# a crash of the operating system may roll back the last commits before it (the database stays
+# intact). FULL: every commit waits for fsync, so an acknowledged guess survives those too;
+# ~0.08 ms more per commit on this machine's disk (more on slow ones), and the server's CPU per
+# request in the load benchmark within its noise, possibly higher (docs/serve-benchmark.md).
+SQLiteSynchronous = Literal["NORMAL", "FULL"]
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -23,8 +31,8 @@ class Settings(BaseSettings):
     # (postgresql+psycopg://user:pass@host/db, with a driver installed).
     database_url: str = ""
     # SQLite only: NORMAL (fast; a power cut may roll back the last commits) or FULL (every
-    # commit flushed to disk first). See app/db/session.py.
-    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    # commit flushed to disk first). See SQLiteSynchronous above.
+    sqlite_synchronous: SQLiteSynchronous = "NORMAL"
     # Signs the player cookie. Unset: generated on first start and kept in data_dir/secret_key.
     secret_key: str = ""
     # Unserved passages kept ready per (model, temperature), and the most kept in all per key.

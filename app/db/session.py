@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import get_args
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.config import SQLiteSynchronous
 from app.db.prepared import PreparedConnection
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -23,19 +24,11 @@ CHECKPOINT_EVERY = 100  # held-connection commits (~500 WAL pages) between check
 
 log = logging.getLogger("realornn.db")
 
-# SQLite's durability in WAL mode. NORMAL: a commit reaches the operating system but is not
-# flushed to disk, so a crash of the server loses nothing, while a power cut or a crash of the
-# operating system may roll back the last commits before it (the database stays intact). FULL:
-# every commit waits for fsync, so an acknowledged guess survives those too; ~0.08 ms more per
-# commit on this machine's disk (more on slow ones), and the server's CPU per request in the load
-# benchmark within its noise, possibly higher (docs/serve-benchmark.md).
-SQLiteSynchronous = Literal["NORMAL", "FULL"]
-
 
 def make_engine(url: str, synchronous: SQLiteSynchronous = "NORMAL") -> Engine:
     """An engine for `url`; on SQLite, every connection in WAL mode with a busy timeout and
-    `synchronous` (see SQLiteSynchronous). Other databases keep their own durability."""
-    if synchronous not in ("NORMAL", "FULL"):  # it goes into a PRAGMA as text
+    `synchronous` (see app.config.SQLiteSynchronous). Other databases keep their own durability."""
+    if synchronous not in get_args(SQLiteSynchronous):  # it goes into a PRAGMA as text
         raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite"):

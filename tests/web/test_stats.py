@@ -13,18 +13,22 @@ from app.web.main import create_app
 from app.web.statistics import EXPORT_COLUMNS
 
 
+def layout_of(client: TestClient, round_id: str) -> list[str]:
+    """The round's passages in the order shown, "real" or "generated" (single: one)."""
+    with client.app.state.realornn.sessions() as session:
+        return session.get(Round, round_id).layout
+
+
 @pytest.fixture(scope="module")
 def played(tmp_path_factory, ngram_models_dir, settings_factory):
     """A fresh server where one player made 3 right and 2 wrong guesses."""
     settings = settings_factory(tmp_path_factory.mktemp("data"), ngram_models_dir)
     with TestClient(create_app(settings)) as client:
         client.put("/api/players/me", json={"nickname": "=cmd|calc"})
-        state = client.app.state.realornn
         for i in range(5):
             mode = "pair" if i < 3 else "single"
             body = client.post("/api/rounds", json={"mode": mode}).json()
-            with state.sessions() as session:
-                layout = session.get(Round, body["round_id"]).layout
+            layout = layout_of(client, body["round_id"])
             answer = layout.index("real") if mode == "pair" else layout[0]
             if i in (1, 4):  # wrong on purpose
                 answer = 1 - answer if mode == "pair" else {"real": "generated"}.get(answer, "real")
@@ -60,8 +64,7 @@ def test_single_rounds_count_for_a_model_only_when_its_passage_was_shown(
     with TestClient(create_app(settings)) as client:
         for _ in range(60):  # the side shown is random: play until each case came twice
             body = client.post("/api/rounds", json={"mode": "single"}).json()
-            with client.app.state.realornn.sessions() as session:
-                shown = session.get(Round, body["round_id"]).layout[0]
+            shown = layout_of(client, body["round_id"])[0]
             choice = "real" if answered.get((shown, "real"), 0) <= answered.get(
                 (shown, "generated"), 0
             ) else "generated"  # fmt: skip
@@ -113,8 +116,7 @@ def test_the_leaderboard_page_lists_anonymous_players_after_better_ones(
 
     def guess_right(client: TestClient) -> None:
         body = client.post("/api/rounds", json={"mode": "pair"}).json()
-        with client.app.state.realornn.sessions() as session:
-            real = session.get(Round, body["round_id"]).layout.index("real")
+        real = layout_of(client, body["round_id"]).index("real")
         client.post(f"/api/rounds/{body['round_id']}/guess", json={"choice": real})
 
     with TestClient(create_app(settings)) as named:
