@@ -66,7 +66,7 @@ class GeneratedPassage(Base):
     generated_bits: Mapped[list[Any] | None]
     real_bits: Mapped[list[Any] | None]
     # their means, kept so that a guess's reveal can pass the lists on as the JSON text they are
-    # stored as, without decoding them (app/web/rounds.py)
+    # stored as, without decoding them (app/game/rounds.py)
     generated_mean_bits: Mapped[float | None]
     real_mean_bits: Mapped[float | None]
     served: Mapped[int] = mapped_column(default=0)  # rounds that showed it

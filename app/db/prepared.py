@@ -1,6 +1,6 @@
 """The game's hot statements, run on SQLite's own driver: compiled once, bound by hand.
 
-A round is two statements and a commit, a guess four (app/web/rounds.py). Through SQLAlchemy
+A round is two statements and a commit, a guess four (app/game/rounds.py). Through SQLAlchemy
 Core each execution costs ~75 µs of Python (an execution context, the parameters built and
 processed, the result's metadata) on top of what sqlite3 itself takes (25-100 µs): most of the
 writer thread's time per request, measured in process. A statement marked with hot() is

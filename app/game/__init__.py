@@ -1,5 +1,9 @@
-"""The game's rules, above the language models and below the web: passages that face real
-excerpts, difficulty presets, statistics."""
+"""Everything about playing that knows no HTTP, above the language models and the database and
+below the web: passages that face real excerpts (passages.py), difficulty (rules.py), rounds and
+guesses (rounds.py), the passage pool and its refiller (pool.py, refill.py), the classroom
+(classroom.py), players (players.py), statistics and the export (statistics.py, export.py), and
+the registry of loaded models (registry.py). The names below are the pure rules; the services
+are imported from their modules."""
 
 from app.game.passages import (
     COPY_LIMIT,

@@ -1,9 +1,16 @@
-"""Accuracy with honest error bars: the Wilson score interval (good at small n and near 0 or 1,
-where the normal approximation's p +- 1.96 sqrt(p(1-p)/n) leaves [0, 1] or collapses)."""
+"""Accuracy statistics straight from the guesses table, with honest error bars: the Wilson score
+interval (good at small n and near 0 or 1, where the normal approximation's
+p +- 1.96 sqrt(p(1-p)/n) leaves [0, 1] or collapses)."""
 
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import Guess, Player
+from app.game.players import pseudonym
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
@@ -71,3 +78,69 @@ def length_bucket(length: int) -> str:
         if low <= length < high:
             return label
     return LENGTH_BUCKETS[-1][2]
+
+
+# -- the queries ------------------------------------------------------------------------------
+def compute_stats(session: Session) -> dict:
+    """Every guess tallied overall and by model, temperature, mode and passage length, and the
+    models ranked by how often they fooled players: /api/stats and the stats page."""
+    rows = session.execute(
+        select(
+            Guess.model,
+            Guess.temperature,
+            Guess.mode,
+            Guess.passage_length,
+            Guess.choice,
+            Guess.correct,
+        )
+    ).all()
+    overall = tally(("all", row.correct) for row in rows)
+    # by model and temperature: only guesses made with that model's passage on screen
+    seen = [row for row in rows if saw_generated(row.mode, row.choice, row.correct)]
+    by_model = tally((row.model, row.correct) for row in seen)
+    return {
+        "overall": overall[0] if overall else Tally("all").as_dict(),
+        "by_model": by_model,
+        "by_temperature": tally((f"{row.temperature:g}", row.correct) for row in seen),
+        "by_mode": tally((row.mode, row.correct) for row in rows),
+        "by_length": tally((length_bucket(row.passage_length), row.correct) for row in rows),
+        "fool_leaderboard": sorted(
+            (
+                {
+                    "model": row["key"],
+                    "guesses": row["guesses"],
+                    "fooled": row["fooled"],
+                    "fool_rate": row["fool_rate"],
+                    "ci_low": row["fool_ci_low"],
+                    "ci_high": row["fool_ci_high"],
+                }
+                for row in by_model
+            ),
+            key=lambda r: (-(r["fool_rate"] or 0), -r["guesses"]),
+        ),
+    }
+
+
+def leaderboard(session: Session, limit: int = 20) -> list[dict]:
+    players = session.scalars(
+        select(Player)
+        .where(Player.guesses > 0)
+        .order_by(Player.score.desc(), Player.best_streak.desc(), Player.guesses)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "nickname": pseudonym(p.id, p.nickname),
+            "guesses": p.guesses,
+            "correct": p.correct,
+            "accuracy": p.correct / p.guesses if p.guesses else None,
+            "best_streak": p.best_streak,
+            "score": p.score,
+        }
+        for p in players
+    ]
+
+
+def leaderboards(session: Session) -> dict:
+    """Players by score and models by fool rate: /api/leaderboard and the leaderboard page."""
+    return {"players": leaderboard(session), "models": compute_stats(session)["fool_leaderboard"]}

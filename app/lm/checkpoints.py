@@ -1,98 +1,67 @@
-"""Checkpoint files: safetensors arrays plus JSON metadata in the header. Loading never unpickles.
-
-Every checkpoint describes itself (kind, unit, architecture, vocabulary, corpus and its hash,
-figures), so `realornn models`, `sample` and `eval` and the server need nothing else to use it.
-A model family registers a loader for its `kind`; this module never asks which kind it has.
+"""Checkpoints into models: read a checkpoint file (app/lm/checkpoint_file.py) and hand its arrays
+to the loader of its `kind`. The one place that dispatches by kind, above the model families, so
+that ngram.py and rnn.py need not know each other and the callers (the CLI, the game's registry)
+never ask which kind they have. A new family registers a loader for its kind.
 """
 
-import json
 from collections.abc import Callable
-from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
-from safetensors import SafetensorError, safe_open
-from safetensors.numpy import save_file
+from safetensors import SafetensorError
 
 from app.lm.base import Generator, ModelInfo
+from app.lm.checkpoint_file import (  # the file format, for callers that load and save models
+    FORMAT_VERSION,
+    METADATA_KEY,
+    SUFFIX,
+    CheckpointError,
+    find_checkpoints,
+    read_arrays,
+    read_header,
+    resolve_checkpoint,
+    save_checkpoint,
+)
+from app.lm.ngram import load_ngram_from_arrays
 
-FORMAT_VERSION = 1
-METADATA_KEY = "realornn"
-SUFFIX = ".safetensors"
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that is missing, unreadable or not ours; the message names the path."""
-
+__all__ = [
+    "FORMAT_VERSION",
+    "METADATA_KEY",
+    "SUFFIX",
+    "CheckpointError",
+    "Loader",
+    "find_checkpoints",
+    "load_checkpoint",
+    "read_header",
+    "register_loader",
+    "resolve_checkpoint",
+    "save_checkpoint",
+]
 
 Loader = Callable[[dict[str, np.ndarray], ModelInfo, list[str]], Generator]
-_LOADERS: dict[str, Loader] = {}
+
+
+def load_rnn(arrays: dict[str, np.ndarray], info: ModelInfo, vocabulary: list[str]) -> Generator:
+    from app.lm.rnn import load_rnn_from_arrays  # torch loads only when an RNN does
+
+    return load_rnn_from_arrays(arrays, info, vocabulary)
+
+
+_LOADERS: dict[str, Loader] = {"ngram": load_ngram_from_arrays, "rnn": load_rnn}
 
 
 def register_loader(kind: str, loader: Loader) -> None:
     _LOADERS[kind] = loader
 
 
-def save_checkpoint(
-    path: str | Path, arrays: dict[str, np.ndarray], info: ModelInfo, vocabulary: list[str]
-) -> Path:
-    """Write arrays and self-describing metadata; returns the path written."""
-    path = Path(path)
-    if path.suffix != SUFFIX:
-        path = path.with_name(path.name + SUFFIX)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    info_dict = asdict(info)
-    info_dict.pop("path"), info_dict.pop("file_bytes")
-    header = {"format_version": FORMAT_VERSION, "info": info_dict, "vocabulary": vocabulary}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(
-        {k: np.ascontiguousarray(v) for k, v in arrays.items()},
-        str(tmp),
-        metadata={METADATA_KEY: json.dumps(header)},
-    )
-    tmp.replace(path)  # never leave a half-written checkpoint behind
-    return path
-
-
-def read_header(path: str | Path) -> tuple[ModelInfo, list[str]]:
-    """Metadata and vocabulary only, without reading the arrays."""
-    path = Path(path)
-    try:
-        with safe_open(str(path), framework="numpy") as f:
-            metadata = f.metadata() or {}
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such checkpoint") from None
-    except (SafetensorError, OSError, ValueError) as error:
-        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({error})") from None
-    try:
-        header = json.loads(metadata[METADATA_KEY])
-        if header.get("format_version") != FORMAT_VERSION:
-            raise CheckpointError(
-                f"{path}: unsupported checkpoint format {header.get('format_version')!r}"
-            )
-        known = {f.name for f in fields(ModelInfo)}
-        info = ModelInfo(**{k: v for k, v in header["info"].items() if k in known})
-        vocabulary = list(header["vocabulary"])
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
-        raise CheckpointError(
-            f"{path}: not a Real or RNN? checkpoint (bad metadata: {error})"
-        ) from None
-    info.path = str(path)
-    info.file_bytes = path.stat().st_size
-    return info, vocabulary
-
-
 def load_checkpoint(path: str | Path) -> Generator:
     """Load any registered kind of model from its checkpoint."""
-    _register_builtin_loaders()
     info, vocabulary = read_header(path)
     loader = _LOADERS.get(info.kind)
     if loader is None:
         raise CheckpointError(f"{path}: unknown model kind {info.kind!r}")
     try:
-        with safe_open(str(path), framework="numpy") as f:
-            arrays = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
-        return loader(arrays, info, vocabulary)
+        return loader(read_arrays(path), info, vocabulary)
     except CheckpointError:
         raise
     except (
@@ -105,41 +74,3 @@ def load_checkpoint(path: str | Path) -> Generator:
         AttributeError,
     ) as error:
         raise CheckpointError(f"{path}: corrupt checkpoint ({error})") from None
-
-
-def find_checkpoints(models_dir: str | Path) -> list[Path]:
-    return sorted(Path(models_dir).glob(f"*{SUFFIX}"))
-
-
-def resolve_checkpoint(name_or_path: str, models_dir: str | Path) -> Path:
-    """A model name in the models folder ("char-7gram-kn") or a path to a checkpoint file."""
-    candidates = [
-        Path(name_or_path),
-        Path(name_or_path + SUFFIX),
-        Path(models_dir) / name_or_path,
-        Path(models_dir) / (name_or_path + SUFFIX),
-    ]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    if "/" in name_or_path or name_or_path.endswith(SUFFIX):
-        raise CheckpointError(f"{name_or_path}: no such checkpoint file")
-    available = (
-        ", ".join(p.name.removesuffix(SUFFIX) for p in find_checkpoints(models_dir)) or "none"
-    )
-    raise CheckpointError(f"unknown model {name_or_path!r} (models in {models_dir}: {available})")
-
-
-def _register_builtin_loaders() -> None:
-    if "ngram" not in _LOADERS:
-        from app.lm.ngram import load_ngram_from_arrays
-
-        register_loader("ngram", load_ngram_from_arrays)
-    if "rnn" not in _LOADERS:
-
-        def load_rnn(arrays: dict[str, np.ndarray], info: ModelInfo, vocabulary: list[str]):
-            from app.lm.rnn import load_rnn_from_arrays  # torch loads only when an RNN does
-
-            return load_rnn_from_arrays(arrays, info, vocabulary)
-
-        register_loader("rnn", load_rnn)

@@ -32,6 +32,7 @@ from typing import Literal
 import numpy as np
 
 from app.lm.base import Generator, ModelInfo, Surprisal
+from app.lm.checkpoint_file import save_checkpoint
 
 Unit = Literal["char", "word"]
 Smoothing = Literal["kn", "wb", "addk", "mle", "stupid"]
@@ -497,6 +498,4 @@ def _narrow(values: np.ndarray) -> np.ndarray:
 
 def save_ngram(model: NGramModel, out: str | Path) -> Path:
     """Write the model's checkpoint (".safetensors" is added to `out` when missing)."""
-    from app.lm.checkpoints import save_checkpoint
-
     return save_checkpoint(out, arrays_of(model), model.info, model.vocabulary)

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from app.lm.base import Generator, ModelInfo, Surprisal
+from app.lm.checkpoint_file import save_checkpoint
 from app.lm.ngram import UNKNOWN, NGramConfig, build_vocabulary
 
 Cell = Literal["elman", "lstm", "gru"]
@@ -576,8 +577,6 @@ def load_rnn_from_arrays(
 
 def save_rnn(model: RNNModel, out: str | Path, weights_dtype: str = "float16") -> Path:
     """Write the model's checkpoint (".safetensors" is added to `out` when missing)."""
-    from app.lm.checkpoints import save_checkpoint
-
     model.info.training["weights_dtype"] = weights_dtype
     return save_checkpoint(
         out, arrays_of(model.network, weights_dtype), model.info, model.vocabulary

@@ -185,3 +185,20 @@ def stats_charts(stats: dict) -> dict[str, str]:
         key: bar_chart_svg(list(stats.get(key) or []), **options)
         for key, options in STATS_CHARTS.items()
     }
+
+
+ROOM_CHARTS = {
+    "by_model": "Class accuracy by model",
+    "by_temperature": "Class accuracy by temperature",
+}
+
+
+def with_room_charts(room_state: dict) -> dict:
+    """A room's public state (app.game.classroom.public_state) with the charts of its
+    end-of-session summary drawn, as the projector shows them: summary["charts"]."""
+    summary = room_state.get("summary")
+    if summary is not None:
+        summary["charts"] = {
+            key: bar_chart_svg(summary[key], title=title) for key, title in ROOM_CHARTS.items()
+        }
+    return room_state

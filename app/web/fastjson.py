@@ -3,9 +3,10 @@
 Given a dict and a response_model, FastAPI validates the dict against the model and then
 serializes it: for a guess that is ~900 surprisal numbers checked one by one, a sixth of the
 server's CPU on the event loop (docs/serve-benchmark.md). These endpoints build their answers
-from the database's own columns, so the second check buys nothing; they return a Response made
+from the database's own columns (the stored surprisal lists pass through as orjson Fragments,
+app/game/rounds.py's stored_json), so the second check buys nothing; they return a Response made
 here instead (FastAPI then passes it on untouched, and still documents the response_model), and
-tests/web/test_rounds.py validates the answers against the models.
+the tests validate the answers against the models.
 """
 
 from typing import Any
@@ -25,9 +26,3 @@ def json_response(
     if headers_of is not None:
         response.headers.raw.extend(headers_of.headers.raw)
     return response
-
-
-def stored_json(value: Any) -> Any:
-    """A JSON column read as the text it is stored as (SQLite), to be put into an answer as it
-    is; a value the driver has already decoded (PostgreSQL's json) is returned unchanged."""
-    return orjson.Fragment(value) if isinstance(value, str) else value

@@ -13,15 +13,17 @@ from fastapi.staticfiles import StaticFiles
 from app.config import Settings, get_settings
 from app.corpus import load_corpus
 from app.db import HeldConnection, Room, make_engine, migrate, session_factory
-from app.web import classroom
+from app.game import classroom
+from app.game.pool import make_pool
+from app.game.refill import SUPPORTED as refill_process_supported
+from app.game.refill import RefillProcess
+from app.game.registry import ModelRegistry
+from app.web.charts import with_room_charts
 from app.web.events import RoomEvents
-from app.web.models import load_models
-from app.web.pool import make_pool
-from app.web.refill import SUPPORTED as refill_process_supported
-from app.web.refill import RefillProcess
 from app.web.routers import api, game, pages, rooms, stats, tape
 from app.web.security import SecurityHeaders
 from app.web.state import AppState
+from app.web.writer import IN_FLIGHT
 
 log = logging.getLogger("realornn.server")
 
@@ -34,7 +36,7 @@ def build_state(settings: Settings, *, run_migrations: bool = True) -> AppState:
     url = settings.resolved_database_url()
     if run_migrations:
         migrate(url)
-    models = load_models(settings.models_dir)
+    models = ModelRegistry.load(settings)
     if not models:
         raise NoGenerators(
             f"no generator loaded from {settings.models_dir}: put a checkpoint (*.safetensors) "
@@ -53,7 +55,7 @@ def build_state(settings: Settings, *, run_migrations: bool = True) -> AppState:
     def read_state(code: str) -> dict | None:
         with sessions() as session:
             room = session.get(Room, code)
-            return classroom.public_state(session, room) if room else None
+            return with_room_charts(classroom.public_state(session, room)) if room else None
 
     return AppState(
         settings=settings,
@@ -62,11 +64,26 @@ def build_state(settings: Settings, *, run_migrations: bool = True) -> AppState:
         sessions=sessions,
         models=models,
         corpus=corpus,
-        heatmap=pool.heatmap,
         pool=pool,
         room_events=RoomEvents(read_version, read_state),
         game_writes=HeldConnection(engine),
     )
+
+
+ROOM_ERROR_STATUS: dict[type[classroom.RoomError], int] = {
+    classroom.RoomNotFound: 404,
+    classroom.NotAllowed: 403,
+    classroom.Unauthenticated: 401,
+    classroom.Conflict: 409,
+}
+
+
+def room_error_status(error: classroom.RoomError) -> int:
+    """The HTTP status of a refusal by the classroom's rules (400 for a bad request)."""
+    for kind in type(error).__mro__:
+        if kind in ROOM_ERROR_STATUS:
+            return ROOM_ERROR_STATUS[kind]
+    return 400
 
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
@@ -95,6 +112,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         refill = RefillProcess(settings) if mode == "process" else None
         app.state.refill = refill
         if refill is not None:
+            IN_FLIGHT.share(refill.players_busy)  # the writer's load, read by the refiller
             refill.start(store=state.pool.store)
         elif mode == "thread":
             state.pool.start()
@@ -108,6 +126,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             yield
         finally:
             if refill is not None:
+                IN_FLIGHT.unshare(refill.players_busy)
                 refill.stop()
             state.pool.stop()
             state.game_writes.close()
@@ -127,8 +146,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
 
     @app.exception_handler(classroom.RoomError)
     async def room_error(request: Request, error: classroom.RoomError) -> JSONResponse:
-        # one place turns the classroom's refusals into 401/403/404/409/422 with their message
-        return JSONResponse({"detail": str(error)}, status_code=error.status)
+        # one place turns the classroom's refusals into 400/401/403/404/409 with their message
+        return JSONResponse({"detail": str(error)}, status_code=room_error_status(error))
 
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     for router in (api.router, game.router, stats.router, rooms.router, tape.router, pages.router):

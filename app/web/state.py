@@ -1,4 +1,5 @@
-"""What the server holds for its lifetime, built once by the lifespan."""
+"""What the server holds for its lifetime, built once by the lifespan, and the request-state
+dependency that hands it to the routers."""
 
 from dataclasses import dataclass, field
 
@@ -9,11 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.corpus import Corpus
 from app.db import HeldConnection
-from app.game import PoolKey
+from app.game.players import KnownPlayers
+from app.game.pool import PassagePool
+from app.game.registry import LoadedModel, ModelRegistry, UnknownModel
 from app.web.events import RoomEvents
-from app.web.models import LoadedModel
-from app.web.players import KnownPlayers
-from app.web.pool import PassagePool
 
 
 @dataclass
@@ -22,27 +22,16 @@ class AppState:
     secret_key: str
     engine: Engine
     sessions: sessionmaker[Session]
-    models: dict[str, LoadedModel]
+    models: ModelRegistry
     corpus: Corpus  # the plays: real excerpts come from its test split
-    heatmap: LoadedModel | None
     pool: PassagePool
     room_events: RoomEvents
     game_writes: HeldConnection  # the solo game's rounds and guesses (app/web/writer.py)
-    known_players: KnownPlayers = field(default_factory=KnownPlayers)  # see ensure_player
+    known_players: KnownPlayers = field(default_factory=KnownPlayers)  # see claim_player
 
     @property
-    def game_keys(self) -> list[PoolKey]:
-        return self.pool.keys
-
-    def model_infos_in_game(self):
-        return [m.info for m in self.models.values() if m.guarded]
-
-    def default_model(self) -> LoadedModel:
-        return self.heatmap or next(iter(self.models.values()))
-
-    def sample_model(self) -> LoadedModel:
-        """For live sampling when no model is named: SAMPLE_MODEL, else the default model."""
-        return self.models.get(self.settings.sample_model) or self.default_model()
+    def heatmap(self) -> LoadedModel | None:
+        return self.models.heatmap
 
 
 async def get_state(request: Request) -> AppState:
@@ -52,5 +41,7 @@ async def get_state(request: Request) -> AppState:
 
 def require_known_model(state: AppState, name: str | None) -> None:
     """404 naming the field for a model the server did not load (None: any model will do)."""
-    if name is not None and name not in state.models:
-        raise HTTPException(404, f"model: no model {name!r} (loaded: {', '.join(state.models)})")
+    try:
+        state.models.require(name)
+    except UnknownModel as error:
+        raise HTTPException(404, str(error)) from None

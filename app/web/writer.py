@@ -102,11 +102,20 @@ class InFlight:
     keep this process. Counted on the event loop's thread only, so no lock. When `shared` is
     set (two doubles in shared memory, multiprocessing's RawArray), the count and the
     time.monotonic() of its last change go there, where the pool's refiller process reads them
-    to stay out of the players' way (app/web/refill.py)."""
+    to stay out of the players' way (app/game/refill.py)."""
 
     def __init__(self) -> None:
         self.count = 0
         self.shared = None
+
+    def share(self, shared) -> None:
+        """Report the count into `shared` from now on (a RefillProcess's players_busy)."""
+        self.shared = shared
+
+    def unshare(self, shared) -> None:
+        """Stop reporting into `shared`, unless another app has shared its own since."""
+        if self.shared is shared:
+            self.shared = None
 
     def change(self, by: int) -> None:
         self.count += by

@@ -1,8 +1,13 @@
-"""Wilson intervals and tallies."""
+"""app/game/statistics.py: Wilson intervals and tallies, and the statistics of a played server."""
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from app.db import Guess, Round
 from app.game import length_bucket, saw_generated, tally, wilson_interval
+from app.web.main import create_app
+from tests.playing import layout_of
 
 
 def test_wilson_matches_published_values():
@@ -38,3 +43,59 @@ def test_a_guess_saw_the_model_in_every_pair_round_and_in_single_rounds_that_sho
     assert saw_generated("single", "real", False)  # shown the model's text, fooled
     assert not saw_generated("single", "real", True)  # shown the real excerpt
     assert not saw_generated("single", "generated", False)  # shown the real excerpt, doubted it
+
+
+# -- the statistics of a server that has been played --------------------------------------
+def test_stats_count_every_guess_with_wilson_intervals(played):
+    stats = played.get("/api/stats").json()
+    overall = stats["overall"]
+    assert (overall["guesses"], overall["correct"]) == (5, 3)
+    assert overall["accuracy"] == pytest.approx(0.6)
+    assert (overall["ci_low"], overall["ci_high"]) == pytest.approx(wilson_interval(3, 5))
+    assert {row["key"]: row["guesses"] for row in stats["by_mode"]} == {"pair": 3, "single": 2}
+    assert sum(row["guesses"] for row in stats["by_length"]) == 5
+    # by model and temperature: the guesses made with the model's passage on screen, told by
+    # the rounds' layouts (a single round shows layout[0])
+    with played.app.state.realornn.sessions() as session:
+        guesses = session.execute(select(Round.mode, Round.layout, Guess.correct).join(Guess)).all()
+    seen = [ok for mode, layout, ok in guesses if mode == "pair" or layout[0] == "generated"]
+    assert sum(row["guesses"] for row in stats["by_temperature"]) == len(seen)
+    (model,) = stats["by_model"]
+    assert model["key"] == "char-7gram-kn" and model["guesses"] == len(seen)
+    (fool,) = stats["fool_leaderboard"]
+    assert fool["fooled"] == seen.count(False) and fool["guesses"] == len(seen)
+
+
+def test_single_rounds_count_for_a_model_only_when_its_passage_was_shown(
+    tmp_path, ngram_models_dir, settings_factory
+):
+    settings = settings_factory(tmp_path / "data", ngram_models_dir)
+    answered: dict[tuple[str, str], int] = {}  # (passage shown, choice) -> guesses
+    with TestClient(create_app(settings)) as client:
+        for _ in range(60):  # the side shown is random: play until each case came twice
+            body = client.post("/api/rounds", json={"mode": "single"}).json()
+            shown = layout_of(client, body["round_id"])[0]
+            choice = "real" if answered.get((shown, "real"), 0) <= answered.get(
+                (shown, "generated"), 0
+            ) else "generated"  # fmt: skip
+            client.post(f"/api/rounds/{body['round_id']}/guess", json={"choice": choice})
+            answered[shown, choice] = answered.get((shown, choice), 0) + 1
+            if len(answered) == 4 and min(answered.values()) >= 2:
+                break
+        stats = client.get("/api/stats").json()
+    assert len(answered) == 4 and min(answered.values()) >= 2
+    with_model = answered["generated", "real"] + answered["generated", "generated"]
+    assert stats["overall"]["guesses"] == sum(answered.values())
+    (model,) = stats["by_model"]
+    assert model["guesses"] == with_model
+    assert model["correct"] == answered["generated", "generated"]
+    (fool,) = stats["fool_leaderboard"]  # fooled: the generated passage called real
+    assert (fool["guesses"], fool["fooled"]) == (with_model, answered["generated", "real"])
+    assert sum(row["guesses"] for row in stats["by_temperature"]) == with_model
+
+
+def test_the_leaderboard_ranks_players_and_models(played):
+    board = played.get("/api/leaderboard").json()
+    assert board["players"][0]["nickname"] == "=cmd|calc"
+    assert board["players"][0]["score"] == 3
+    assert board["models"][0]["model"] == "char-7gram-kn"

@@ -1,4 +1,5 @@
-"""A real app (lifespan, SQLite file, pool thread) on the shipped char 7-gram, per test module."""
+"""A real server and a real browser for the browser tests (the app's fixtures are in
+tests/conftest.py)."""
 
 import os
 import shutil
@@ -12,66 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, sync_playwright
 
-from app.config import PROJECT_ROOT, Settings
-from app.web.main import create_app
-
-SHIPPED_NGRAM = PROJECT_ROOT / "models" / "char-7gram-kn.safetensors"
-
-
-@pytest.fixture(scope="session")
-def ngram_models_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("models")
-    shutil.copy(SHIPPED_NGRAM, folder / SHIPPED_NGRAM.name)
-    return folder
-
-
-def make_settings(data_dir: Path, models_dir: Path, **overrides) -> Settings:
-    values = {
-        "database_url": "",
-        "secret_key": "",
-        "pool_target": 2,
-        "pool_refill": "thread",  # a thread is quicker to start; test_refill covers the process
-        **overrides,
-    }
-    return Settings(data_dir=data_dir, models_dir=models_dir, **values)
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory, ngram_models_dir) -> Settings:
-    return make_settings(tmp_path_factory.mktemp("data"), ngram_models_dir)
-
-
-@pytest.fixture(scope="module")
-def client(settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-def wait_for_pool(client: TestClient, ready: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while client.get("/healthz").json()["pool_ready"] < ready:
-        assert time.monotonic() < deadline, "the passage pool did not fill in time"
-        time.sleep(0.1)
-
-
-@pytest.fixture(scope="session")
-def settings_factory():
-    """make_settings(data_dir, models_dir, **overrides), for tests that build their own app."""
-    return make_settings
-
-
-@pytest.fixture(scope="session")
-def pool_waiter():
-    return wait_for_pool
-
-
-@pytest.fixture(scope="session")
-def shipped_ngram() -> Path:
-    return SHIPPED_NGRAM
-
+from app.config import PROJECT_ROOT
 
 # -- a real server and a real browser, for the browser tests -----------------------------------
 CHROMIUM = Path("/usr/bin/chromium")
@@ -109,12 +53,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_url(chromium, tmp_path_factory) -> Iterator[str]:
+def server_url(chromium, tmp_path_factory, shipped_ngram) -> Iterator[str]:
     """`realornn serve` on a free port, with its own database and only the shipped char 7-gram."""
     data_dir = tmp_path_factory.mktemp("browser-server")
     models_dir = data_dir / "models"
     models_dir.mkdir()
-    shutil.copy(SHIPPED_NGRAM, models_dir / SHIPPED_NGRAM.name)
+    shutil.copy(shipped_ngram, models_dir / shipped_ngram.name)
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{data_dir / 'game.db'}",

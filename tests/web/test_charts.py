@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from app.web.charts import bar_chart_svg
+from app.web.charts import bar_chart_svg, with_room_charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -99,3 +99,13 @@ def test_chart_uses_no_style_attributes_or_scripts():
     root = parse(svg)
     assert all(element.get("style") is None for element in root.iter())
     assert root.find(f".//{SVG}script") is None
+
+
+def test_a_rooms_summary_gets_its_two_charts_and_a_room_in_play_none():
+    summary = {"by_model": [row("char-7gram-kn", 4, 0.75)], "by_temperature": [row("1", 4, 0.75)]}
+    ended = with_room_charts({"status": "ended", "summary": summary})
+    assert set(ended["summary"]["charts"]) == {"by_model", "by_temperature"}
+    assert "Class accuracy by model" in ended["summary"]["charts"]["by_model"]
+    parse(ended["summary"]["charts"]["by_temperature"])  # valid SVG
+    playing = {"status": "voting", "summary": None}
+    assert with_room_charts(playing) == {"status": "voting", "summary": None}

@@ -9,10 +9,10 @@ from fastapi.responses import StreamingResponse
 
 from app.corpus import ExcerptError, sample_excerpt
 from app.corpus.excerpts import MAX_EXCERPT_LENGTH, MIN_EXCERPT_LENGTH
+from app.game.registry import LoadedModel, UnknownModel
 from app.lm.provenance import TrainingTextUnavailable, describe_copy
 from app.lm.sampling import SamplingError, SamplingParams, draw_seed
-from app.web.models import LoadedModel
-from app.web.state import AppState, get_state, require_known_model
+from app.web.state import AppState, get_state
 
 router = APIRouter()
 State = Annotated[AppState, Depends(get_state)]
@@ -26,7 +26,7 @@ def healthz(state: State) -> dict:
 
 @router.get("/api/models", tags=["models"])
 def list_models(state: State) -> dict:
-    return {"models": [m.describe() for m in state.models.values()]}
+    return {"models": state.models.describe()}
 
 
 class SampleQuery:
@@ -55,10 +55,11 @@ class SampleQuery:
         )
 
     def generator(self, state: AppState) -> LoadedModel:
-        if self.model is None:
-            return state.sample_model()
-        require_known_model(state, self.model)
-        return state.models[self.model]
+        """The model named, else the sample model (app/game/registry.py); 404 if not loaded."""
+        try:
+            return state.models.for_sampling(self.model)
+        except UnknownModel as error:
+            raise HTTPException(404, str(error)) from None
 
 
 def params_json(params: SamplingParams) -> dict:

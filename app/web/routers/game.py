@@ -1,21 +1,20 @@
-"""Rounds, guesses and the player: the game's JSON API."""
+"""Rounds, guesses and the player: the game's JSON API. The game itself (how a round is made,
+guessed and scored) is app/game/rounds.py; here the request is parsed, the work is put on the
+right thread, and a new player gets their cookie."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app.db import Player, transaction
-from app.game import PoolKey, keys_for
-from app.web import rounds as game_rounds
+from app.db import transaction
+from app.game import rounds as game_rounds
+from app.game.players import existing_player_view, get_or_create_player, player_view
+from app.game.pool import PooledPassage, PoolEmpty
+from app.game.rules import PoolKey, keys_for
+from app.game.statistics import leaderboards
+from app.web.cookies import give_cookie, player_id_from_cookie
 from app.web.fastjson import json_response
-from app.web.players import (
-    ensure_player,
-    get_or_create_player,
-    player_id_from_cookie,
-    player_view,
-)
-from app.web.pool import PooledPassage, PoolEmpty
 from app.web.schemas import (
     GuessRequest,
     GuessResponse,
@@ -25,7 +24,6 @@ from app.web.schemas import (
     RoundResponse,
 )
 from app.web.state import AppState, get_state, require_known_model
-from app.web.statistics import leaderboards
 from app.web.writer import run_in_writer
 
 router = APIRouter(tags=["game"])
@@ -39,7 +37,7 @@ async def new_round(
     """A round: two passages (pair) or one (single), in random order, with nothing that tells
     which is real. Guess with POST /api/rounds/{round_id}/guess."""
     require_known_model(state, body.model)
-    keys = keys_for(body.difficulty, state.model_infos_in_game(), body.model)
+    keys = keys_for(body.difficulty, state.models.in_game(), body.model)
     if not keys:
         raise HTTPException(
             404, f"model: {body.model!r} is not in the game (its training text is unavailable)"
@@ -51,15 +49,8 @@ async def new_round(
             made = await run_in_writer(store_round, state, keys, body, request, response, passage)
     except PoolEmpty as error:
         raise HTTPException(409, f"model: {error}") from None
-    round_, passage = made
-    payload = {
-        "round_id": round_["id"],
-        "mode": body.mode,
-        "question": game_rounds.QUESTIONS[body.mode],
-        "passages": [{"text": text} for text in game_rounds.shown_texts(round_["layout"], passage)],
-        "expires_at": round_["expires_at"],
-    }
-    return json_response(payload, status_code=201, headers_of=response)
+    shown = game_rounds.shown_round(made.values, made.passage)
+    return json_response(shown, status_code=201, headers_of=response)
 
 
 def store_round(
@@ -69,25 +60,22 @@ def store_round(
     request: Request,
     response: Response,
     passage: PooledPassage | None = None,
-) -> tuple[dict, PooledPassage] | None:
-    """One transaction: a pooled passage (unless one is given), the player, the round. None
-    when the pool has no passage for the keys."""
-    with state.game_writes.transaction() as connection:
-        passage = passage or state.pool.pick(connection, keys)
-        if passage is None:
-            return None
-        player_id = ensure_player(
-            connection, request, response, state.secret_key, state.known_players
-        )
-        round_ = game_rounds.insert_round(
-            connection,
-            passage,
-            mode=body.mode,
-            difficulty=body.difficulty,
-            ttl_seconds=state.settings.round_ttl_seconds,
-            player_id=player_id,
-        )
-    return round_, passage
+) -> game_rounds.SoloRound | None:
+    """On the writer thread: the round's transaction, and a new player's cookie."""
+    made = game_rounds.serve_round(
+        state.game_writes,
+        state.pool,
+        keys,
+        mode=body.mode,
+        difficulty=body.difficulty,
+        ttl_seconds=state.settings.round_ttl_seconds,
+        claimed_player=player_id_from_cookie(request, state.secret_key),
+        known=state.known_players,
+        passage=passage,
+    )
+    if made is not None:
+        give_cookie(request, response, state.secret_key, made.player)
+    return made
 
 
 @router.post(
@@ -99,45 +87,49 @@ async def guess(
     round_id: str, body: GuessRequest, state: State, request: Request, response: Response
 ) -> Response:
     """The one guess of a round: right or wrong, then everything about both passages."""
-    payload = await run_in_writer(store_guess, state, round_id, body, request, response)
-    return json_response(payload, headers_of=response)
+    try:
+        answer = await run_in_writer(store_guess, state, round_id, body, request, response)
+    except game_rounds.RoundNotFound as error:
+        raise HTTPException(404, f"round_id: {error}") from None
+    except game_rounds.BadChoice as error:
+        raise HTTPException(422, f"choice: {error}") from None
+    except game_rounds.RoundClosed as error:
+        raise HTTPException(409, str(error)) from None
+    return json_response(answer, headers_of=response)
 
 
 def store_guess(
     state: AppState, round_id: str, body: GuessRequest, request: Request, response: Response
 ) -> dict:
-    with state.game_writes.transaction() as connection:
-        player_id = ensure_player(
-            connection, request, response, state.secret_key, state.known_players
-        )
-        try:
-            outcome = game_rounds.take_guess(connection, round_id, body.choice, player_id)
-        except game_rounds.RoundNotFound as error:
-            raise HTTPException(404, f"round_id: {error}") from None
-        except game_rounds.BadChoice as error:
-            raise HTTPException(422, f"choice: {error}") from None
-        except game_rounds.RoundClosed as error:
-            raise HTTPException(409, str(error)) from None
-    passages, explanation = game_rounds.reveal(outcome.round, outcome.passage)
-    return {
-        "correct": outcome.correct,
-        "answer": outcome.answer,
-        "passages": passages,
-        "heatmap_explanation": explanation,
-        "player": player_view(outcome.player),
-    }
+    """On the writer thread: the guess's transaction, and a new player's cookie."""
+    answer, player = game_rounds.play_guess(
+        state.game_writes,
+        round_id,
+        body.choice,
+        claimed_player=player_id_from_cookie(request, state.secret_key),
+        known=state.known_players,
+    )
+    give_cookie(request, response, state.secret_key, player)
+    return answer
 
 
 @router.get("/api/players/me", response_model=PlayerView)
 def me(state: State, request: Request, response: Response) -> dict:
     with transaction(state.sessions) as session:
-        return player_view(get_or_create_player(session, request, response, state.secret_key))
+        player, claim = get_or_create_player(
+            session, player_id_from_cookie(request, state.secret_key)
+        )
+        give_cookie(request, response, state.secret_key, claim)
+        return player_view(player)
 
 
 @router.put("/api/players/me", response_model=PlayerView)
 def set_nickname(body: NicknameRequest, state: State, request: Request, response: Response) -> dict:
     with transaction(state.sessions) as session:
-        player = get_or_create_player(session, request, response, state.secret_key)
+        player, claim = get_or_create_player(
+            session, player_id_from_cookie(request, state.secret_key)
+        )
+        give_cookie(request, response, state.secret_key, claim)
         player.nickname = body.nickname
         return player_view(player)
 
@@ -150,16 +142,5 @@ def get_leaderboard(state: State) -> dict:
 
 def current_player_view(state: AppState, request: Request) -> dict:
     """For pages: the player of the cookie, or a blank one (pages do not create players)."""
-    player_id = player_id_from_cookie(request, state.secret_key)
     with state.sessions() as session:
-        player = session.get(Player, player_id) if player_id else None
-        if player is None:
-            return {
-                "nickname": None,
-                "score": 0,
-                "streak": 0,
-                "best_streak": 0,
-                "guesses": 0,
-                "correct": 0,
-            }
-        return player_view(player)
+        return existing_player_view(session, player_id_from_cookie(request, state.secret_key))

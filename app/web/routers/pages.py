@@ -7,12 +7,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from app.game import DIFFICULTIES
-from app.web import charts, classroom
+from app.game import classroom
+from app.game.rules import DIFFICULTIES
+from app.game.statistics import compute_stats, leaderboards
+from app.web import charts
+from app.web.cookies import room_tokens
 from app.web.routers.game import current_player_view
-from app.web.routers.rooms import join_url, tokens_of
+from app.web.routers.rooms import join_url
 from app.web.state import AppState, get_state
-from app.web.statistics import compute_stats, leaderboards
 
 router = APIRouter(include_in_schema=False)
 State = Annotated[AppState, Depends(get_state)]
@@ -29,7 +31,7 @@ def render(request: Request, name: str, page: str, **context) -> HTMLResponse:
 
 
 def models_context(state: AppState) -> list[dict]:
-    return [m.describe() for m in state.models.values()]
+    return state.models.describe()
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -59,7 +61,7 @@ def explore(request: Request, state: State) -> HTMLResponse:
         "explore.html",
         "explore",
         models=models_context(state),
-        default_model=state.sample_model().info.name,
+        default_model=state.models.for_sampling().info.name,
     )
 
 
@@ -93,7 +95,7 @@ def classroom_host(code: str, request: Request, state: State) -> HTMLResponse:
             room = classroom.get_room(session, code)
         except classroom.RoomNotFound:
             return not_found(request, f"There is no room {code!r}.")
-        is_host = classroom.identify(session, room, tokens_of(request, room.code)).role == "host"
+        is_host = classroom.identify(session, room, room_tokens(request, room.code)).role == "host"
     return render(
         request,
         "classroom_host.html",

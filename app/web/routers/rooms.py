@@ -1,4 +1,5 @@
-"""Classroom rooms: create, join, start a round, vote, reveal, end, live events, export."""
+"""Classroom rooms: create, join, start a round, vote, reveal, end, live events, export. The
+room's rules are app/game/classroom.py; here are the tokens, the cookies and the live events."""
 
 import io
 from collections.abc import Iterator
@@ -10,16 +11,16 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from app.db import transaction
-from app.game import keys_for
-from app.web import classroom
-from app.web.pool import PoolEmpty
+from app.game import classroom
+from app.game.export import EXPORT_COLUMNS, csv_text, export_rows
+from app.game.pool import PoolEmpty
+from app.web.charts import with_room_charts
+from app.web.cookies import HOST_COOKIE, PLAYER_COOKIE, room_tokens, set_room_cookie
 from app.web.schemas import NicknameRequest, Strict
 from app.web.state import AppState, get_state, require_known_model
-from app.web.statistics import EXPORT_COLUMNS, csv_text, export_rows
 
 router = APIRouter(tags=["classroom"])
 State = Annotated[AppState, Depends(get_state)]
-HOST_COOKIE, PLAYER_COOKIE = "realornn_host_{}", "realornn_room_{}"
 
 
 class RoomRequest(Strict):
@@ -31,30 +32,6 @@ class RoomRequest(Strict):
 
 class VoteRequest(Strict):
     choice: int = Field(ge=0, le=1, description="the passage you think is real: 0 or 1")
-
-
-def tokens_of(request: Request, code: str) -> list[str]:
-    """Bearer token first, then the page cookies of this room."""
-    tokens = []
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        tokens.append(header[7:].strip())
-    code = classroom.normalise_code(code)
-    for name in (HOST_COOKIE.format(code), PLAYER_COOKIE.format(code)):
-        if request.cookies.get(name):
-            tokens.append(request.cookies[name])
-    return [t for t in tokens if t]
-
-
-def set_room_cookie(request: Request, response: Response, name: str, token: str) -> None:
-    response.set_cookie(
-        name,
-        token,
-        max_age=7 * 24 * 3600,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
 
 
 def join_url(state: AppState, request: Request, code: str) -> str:
@@ -88,8 +65,8 @@ def create_room(body: RoomRequest, state: State, request: Request, response: Res
 def room_state(code: str, state: State, request: Request) -> dict:
     """The room's state, and "you": the caller's role, vote and score (from its token)."""
     with state.sessions() as session:
-        room, caller = classroom.open_room(session, code, tokens_of(request, code))
-        return classroom.public_state(session, room) | {
+        room, caller = classroom.open_room(session, code, room_tokens(request, code))
+        return with_room_charts(classroom.public_state(session, room)) | {
             "you": classroom.personal_view(session, room, caller)
         }
 
@@ -110,31 +87,21 @@ def join_room(
 @router.post("/api/rooms/{code}/rounds", status_code=201)
 def start_round(code: str, state: State, request: Request) -> dict:
     """(host) The next round: everyone sees the same pair."""
-    with state.sessions() as session:
-        room, _ = classroom.open_room(session, code, tokens_of(request, code), need="host")
-        keys = keys_for(room.difficulty, state.model_infos_in_game(), room.model)
     try:
-        passage = state.pool.take(keys)
+        room_code, shown = classroom.next_round(
+            state.sessions, state.pool, state.models.in_game(), code, room_tokens(request, code)
+        )
     except PoolEmpty as error:
         raise HTTPException(409, f"model: {error}") from None
-    with transaction(state.sessions) as session:
-        room = classroom.get_room(session, code)
-        round_ = classroom.start_round(session, room, passage)
-        passages = classroom.game_rounds.shown_texts(round_.layout, passage)
-    state.room_events.notify(room.code)
-    return {
-        "round_id": round_.id,
-        "number": round_.number,
-        "passages": [{"text": text} for text in passages],
-        "deadline": classroom.iso(round_.deadline),
-    }
+    state.room_events.notify(room_code)
+    return shown
 
 
 @router.post("/api/rooms/{code}/rounds/{round_id}/votes", status_code=201)
 def vote(code: str, round_id: str, body: VoteRequest, state: State, request: Request) -> dict:
     """(player) One vote per round, until the reveal or the timer."""
     with transaction(state.sessions) as session:
-        room, caller = classroom.open_room(session, code, tokens_of(request, code), need="player")
+        room, caller = classroom.open_room(session, code, room_tokens(request, code), need="player")
         assert caller.member is not None  # open_room refuses a caller that is not a player
         votes = classroom.vote(session, room, round_id, caller.member, body.choice)
         room_code = room.code
@@ -146,7 +113,7 @@ def vote(code: str, round_id: str, body: VoteRequest, state: State, request: Req
 def reveal(code: str, round_id: str, state: State, request: Request) -> dict:
     """(host) Close the vote: the split, the answer, the sources and the heatmaps."""
     with transaction(state.sessions) as session:
-        room, _ = classroom.open_room(session, code, tokens_of(request, code), need="host")
+        room, _ = classroom.open_room(session, code, room_tokens(request, code), need="host")
         result = classroom.reveal(session, room, round_id)
         room_code = room.code
     state.room_events.notify(room_code)
@@ -157,9 +124,9 @@ def reveal(code: str, round_id: str, state: State, request: Request) -> dict:
 def end_room(code: str, state: State, request: Request) -> dict:
     """(host) End the session: the class's figures."""
     with transaction(state.sessions) as session:
-        room, _ = classroom.open_room(session, code, tokens_of(request, code), need="host")
+        room, _ = classroom.open_room(session, code, room_tokens(request, code), need="host")
         classroom.end(session, room)
-        result = classroom.public_state(session, room) | {"you": {"role": "host"}}
+        result = with_room_charts(classroom.public_state(session, room)) | {"you": {"role": "host"}}
     state.room_events.notify(room.code)
     return result
 
@@ -191,7 +158,7 @@ async def room_events(code: str, state: State, request: Request) -> StreamingRes
 def hosted_room_code(state: AppState, request: Request, code: str) -> str:
     """The room's code, once the caller is known to be its host (exports are the host's)."""
     with state.sessions() as session:
-        room, _ = classroom.open_room(session, code, tokens_of(request, code), need="host")
+        room, _ = classroom.open_room(session, code, room_tokens(request, code), need="host")
         return room.code
 
 

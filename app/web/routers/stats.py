@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
+from app.game.export import EXPORT_COLUMNS, csv_text, export_rows
+from app.game.statistics import compute_stats
 from app.web.state import AppState, get_state
-from app.web.statistics import EXPORT_COLUMNS, compute_stats, csv_text, export_rows
 
 router = APIRouter(tags=["statistics"])
 State = Annotated[AppState, Depends(get_state)]

@@ -1,49 +1,17 @@
-"""Classroom rooms through the API: the whole flow, who may do what, exactly-once votes, and a
-restart in the middle of a lesson."""
+"""app/game/classroom.py through the API: the whole flow, exactly-once votes, the timer, the
+room's rules, and a restart in the middle of a lesson."""
 
 import csv
 import io
 import json
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from app.db import Round, utcnow
 from app.web.main import create_app
-
-
-@pytest.fixture(scope="module")
-def server(settings):
-    with TestClient(create_app(settings)) as client:
-        yield client
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def new_room(server, **body) -> tuple[str, str]:
-    response = server.post("/api/rooms", json={"rounds": 3, **body})
-    server.cookies.clear()  # these tests send tokens as Bearer headers, like a program would
-    assert response.status_code == 201, response.text
-    created = response.json()
-    assert created["join_url"].endswith(f"/join/{created['code']}")
-    return created["code"], created["host_token"]
-
-
-def join(server, code: str, nickname: str) -> str:
-    response = server.post(f"/api/rooms/{code}/players", json={"nickname": nickname})
-    server.cookies.clear()
-    assert response.status_code == 201, response.text
-    return response.json()["player_token"]
-
-
-def answer_of(server, round_id: str) -> int:
-    state = server.app.state.realornn
-    with state.sessions() as session:
-        return session.get(Round, round_id).layout.index("real")
+from tests.playing import answer_of, bearer, join, new_room
 
 
 def test_a_whole_lesson(server):
@@ -108,26 +76,6 @@ def test_a_whole_lesson(server):
     assert sum(g["room_code"] == code for g in everything) == 3
 
 
-def test_only_the_host_runs_the_room(server):
-    code, host = new_room(server)
-    other_code, other_host = new_room(server)
-    player = join(server, code, "Dee")
-    for path in ("rounds", "end", "export.csv"):
-        method = server.get if path.startswith("export") else server.post
-        assert method(f"/api/rooms/{code}/{path}").status_code == 401
-        assert method(f"/api/rooms/{code}/{path}", headers=bearer(player)).status_code == 403
-        assert method(f"/api/rooms/{code}/{path}", headers=bearer(other_host)).status_code == 403
-    round_id = server.post(f"/api/rooms/{code}/rounds", headers=bearer(host)).json()["round_id"]
-    reveal = f"/api/rooms/{code}/rounds/{round_id}/reveal"
-    assert server.post(reveal, headers=bearer(player)).status_code == 403
-    assert server.post(reveal).status_code == 401
-    vote = f"/api/rooms/{code}/rounds/{round_id}/votes"
-    assert server.post(vote, json={"choice": 0}).status_code == 401
-    assert server.post(vote, json={"choice": 0}, headers=bearer(host)).status_code == 403
-    assert server.post(vote, json={"choice": 0}, headers=bearer(other_host)).status_code == 403
-    _ = other_code
-
-
 def test_one_vote_per_player_until_the_reveal(server):
     code, host = new_room(server)
     ann, ben = join(server, code, "Ann"), join(server, code, "Ben")
@@ -182,13 +130,6 @@ def test_the_rules_of_the_room(server):
     assert server.post("/api/rooms", json={"model": "nope"}).status_code == 404
 
 
-def test_room_codes_are_case_insensitive_and_the_qr_code_is_svg(server):
-    code, _ = new_room(server)
-    assert server.get(f"/api/rooms/{code.lower()}").json()["code"] == code
-    qr = server.get(f"/api/rooms/{code}/qr.svg")
-    assert qr.headers["content-type"].startswith("image/svg+xml") and "<svg" in qr.text
-
-
 def test_a_restart_in_the_middle_of_a_lesson_loses_nothing(settings):
     with TestClient(create_app(settings)) as first:
         code, host = new_room(first)
@@ -202,19 +143,6 @@ def test_a_restart_in_the_middle_of_a_lesson_loses_nothing(settings):
         assert second.post(vote, json={"choice": 1}, headers=bearer(ann)).status_code == 409
         body = second.post(f"/api/rooms/{code}/rounds/{round_id}/reveal", headers=bearer(host))
         assert body.json()["votes"] == 2
-
-
-def test_the_pages_use_cookies_so_no_token_is_handled_in_javascript(server):
-    browser = TestClient(server.app)
-    created = browser.post("/api/rooms", json={})
-    code = created.json()["code"]
-    cookie = created.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
-    assert browser.get(f"/api/rooms/{code}").json()["you"] == {"role": "host"}
-    phone = TestClient(server.app)
-    phone.post(f"/api/rooms/{code}/players", json={"nickname": "Eve"})
-    assert phone.get(f"/api/rooms/{code}").json()["you"]["role"] == "player"
-    assert phone.post(f"/api/rooms/{code}/rounds").status_code == 403
 
 
 def test_a_rooms_round_cannot_be_guessed_through_the_solo_game(server):

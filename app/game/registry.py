@@ -1,10 +1,15 @@
-"""The generators the server loaded, and what it says about them."""
+"""The registry of loaded models: every checkpoint of the models folder that loads, whether it
+may play (its training text was found, so copies can be rejected), which one shades the reveal
+and which one samples when none is named. The web layer asks it for a model and never which
+kind of model it has."""
 
 import hashlib
 import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.config import Settings
 from app.lm.base import Generator, ModelInfo
 from app.lm.checkpoints import CheckpointError, find_checkpoints, load_checkpoint
 from app.lm.provenance import TrainingTextUnavailable, copy_guard_for
@@ -91,3 +96,59 @@ def heatmap_model(models: dict[str, LoadedModel], preferred: str = "") -> Loaded
     rnns = [m for m in models.values() if m.info.kind == "rnn"]
     pool = rnns or list(models.values())
     return min(pool, key=test_bits) if pool else None
+
+
+class UnknownModel(LookupError):
+    """A model this server did not load; the message names the field and the loaded ones."""
+
+
+class ModelRegistry(Mapping[str, LoadedModel]):
+    """The loaded models by name, read-only once built, with the choices made about them."""
+
+    def __init__(
+        self, models: dict[str, LoadedModel], *, heatmap: str = "", sample: str = ""
+    ) -> None:
+        self._models = dict(models)
+        self.heatmap = heatmap_model(self._models, heatmap)
+        self._sample_preference = sample
+
+    @classmethod
+    def load(cls, settings: Settings) -> "ModelRegistry":
+        """The models folder's checkpoints, with the settings' heatmap and sample choices."""
+        return cls(
+            load_models(settings.models_dir),
+            heatmap=settings.heatmap_model,
+            sample=settings.sample_model,
+        )
+
+    def __getitem__(self, name: str) -> LoadedModel:
+        return self._models[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._models)
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def in_game(self) -> list[ModelInfo]:
+        """The models that may write a round's passage."""
+        return [m.info for m in self._models.values() if m.guarded]
+
+    def require(self, name: str | None) -> None:
+        """UnknownModel for a name this server did not load (None: any model will do)."""
+        if name is not None and name not in self._models:
+            raise UnknownModel(f"model: no model {name!r} (loaded: {', '.join(self._models)})")
+
+    def default(self) -> LoadedModel:
+        return self.heatmap or next(iter(self._models.values()))
+
+    def for_sampling(self, name: str | None = None) -> LoadedModel:
+        """The named model (UnknownModel if not loaded); with no name, the sample setting's
+        model, else the default model."""
+        if name is not None:
+            self.require(name)
+            return self._models[name]
+        return self._models.get(self._sample_preference) or self.default()
+
+    def describe(self) -> list[dict]:
+        return [m.describe() for m in self._models.values()]

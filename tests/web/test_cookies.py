@@ -1,13 +1,13 @@
-"""Players: the signed cookie's check is remembered, and players found once are not looked up
-again."""
+"""app/web/cookies.py: the signed cookie's check is remembered, and the player it names is looked
+up once."""
 
 import pytest
 from fastapi import Response
 from starlette.requests import Request
 
-from app.web.players import (
+from app.game.players import KnownPlayers
+from app.web.cookies import (
     COOKIE,
-    KnownPlayers,
     ensure_player,
     player_id_from_cookie,
     serializer,
@@ -37,15 +37,6 @@ def test_a_cookie_is_checked_once_then_remembered():
         assert verified_player_id(cookie, KEY) == "player-2"
     info = verified_player_id.cache_info()
     assert (info.misses, info.hits) == (1, 2)
-
-
-def test_known_players_start_afresh_past_their_limit():
-    known = KnownPlayers(limit=2)
-    known.add("a")
-    known.add("b")
-    assert "a" in known and "b" in known
-    known.add("c")  # full: starts afresh rather than grow
-    assert "c" in known and "a" not in known
 
 
 class Recorder:

@@ -2,7 +2,7 @@
 
 A refiller tops up every key to `pool_target` unserved passages (each already paired with its
 real excerpt, copy-checked and scored for the heatmap), so taking one for a round is one
-statement. The refiller runs in a low-priority process of its own (app/web/refill.py), or as a
+statement. The refiller runs in a low-priority process of its own (app/game/refill.py), or as a
 thread of the server (`POOL_REFILL=thread`). Passages stay in the bank after they are served:
 when a key runs dry faster than it refills, rounds reuse served ones rather than wait. The bank
 lives in the database, so it survives a restart.
@@ -13,7 +13,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,9 @@ from app.config import Settings
 from app.corpus import Corpus, ExcerptError, sample_excerpt
 from app.db import GeneratedPassage, transaction
 from app.db.prepared import hot
-from app.game import PoolKey, make_facing_passage, pool_keys
-from app.web.models import LoadedModel, heatmap_model
+from app.game.passages import make_facing_passage
+from app.game.registry import LoadedModel, ModelRegistry
+from app.game.rules import PoolKey, pool_keys
 
 log = logging.getLogger("realornn.pool")
 
@@ -72,7 +73,7 @@ _TAKE = hot(
 class PassagePool:
     def __init__(
         self,
-        models: dict[str, LoadedModel],
+        models: Mapping[str, LoadedModel],
         sessions: sessionmaker[Session],
         corpus: Corpus,
         keys: list[PoolKey],
@@ -258,7 +259,7 @@ class PassagePool:
 
 def make_pool(
     settings: Settings,
-    models: dict[str, LoadedModel],
+    models: ModelRegistry,
     sessions: sessionmaker[Session],
     corpus: Corpus,
     *,
@@ -266,13 +267,12 @@ def make_pool(
 ) -> PassagePool:
     """The pool of these models under these settings: the server and its refiller build the
     same one (the same keys and heatmap model) from the same settings."""
-    in_game = [m.info for m in models.values() if m.guarded]
     return PassagePool(
         models,
         sessions,
         corpus,
-        pool_keys(in_game),
-        heatmap_model(models, settings.heatmap_model),
+        pool_keys(models.in_game()),
+        models.heatmap,
         target=settings.pool_target,
         bank_max=settings.pool_bank_max,
         pace=pace,

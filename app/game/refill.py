@@ -12,14 +12,15 @@ gets little CPU on a busy machine), and the server's writer would sleep in SQLit
 all that while: a priority inversion. Only the server's processes write.
 
 Players first, in time as well as in CPU: before each passage the refiller waits until the
-server's writer has had no round or guess in flight for QUIET_SECONDS (the server shares that
-count with it in shared memory). On a small machine a niced process still takes every idle
-moment between requests, and its work shows in the requests' tail: under benchmarks/serve.py
-it took a third of a core and the game's p99 rose. It waits MAX_DEFER_SECONDS at most, so
-under sustained load the pool still trickles (rounds meanwhile reuse passages from the bank,
-see app/web/pool.py), and not at all for a key with no passage in the bank yet, for which a
-round would have to generate one on the spot. (With `--workers N` the refiller that works sees
-the count of the worker that started it only.)
+server's writer has had no round or guess in flight for QUIET_SECONDS. The server reports that
+count into `RefillProcess.players_busy`, two doubles in shared memory (the web layer connects
+its writer to them; this module only reads them). On a small machine a niced process still
+takes every idle moment between requests, and its work shows in the requests' tail: under
+benchmarks/serve.py it took a third of a core and the game's p99 rose. It waits
+MAX_DEFER_SECONDS at most, so under sustained load the pool still trickles (rounds meanwhile
+reuse passages from the bank, see app/game/pool.py), and not at all for a key with no passage
+in the bank yet, for which a round would have to generate one on the spot. (With `--workers N`
+the refiller that works sees the count of the worker that started it only.)
 
 One refiller per data folder. With `--workers N` every worker's lifespan starts one; an exclusive
 lock on `DATA_DIR/pool.lock` lets one of them work while the others wait for the lock (they load
@@ -40,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.web.writer import IN_FLIGHT
 
 try:
     import fcntl
@@ -69,18 +69,18 @@ class RefillProcess:
         context = multiprocessing.get_context("spawn")  # no fork of a process with threads
         self._stop = context.Event()
         self._passages: Queue = context.Queue(maxsize=QUEUE_SIZE)
-        # the writer's rounds and guesses in flight, and when that count last changed
-        self._in_flight = context.RawArray("d", 2)
+        # The players' rounds and guesses in flight, and the time.monotonic() of that count's
+        # last change: whoever runs them writes here (app/web/writer.py's InFlight.share).
+        self.players_busy = context.RawArray("d", 2)
         self._process = context.Process(
             target=refill_main,
-            args=(settings, self._stop, os.getpid(), self._passages, self._in_flight),
+            args=(settings, self._stop, os.getpid(), self._passages, self.players_busy),
             name="realornn-pool-refill",
         )
         self._storing: threading.Thread | None = None
 
     def start(self, store: Callable[[dict[str, Any]], object]) -> None:
         """Start the child; `store(values)` puts each passage it makes in the bank."""
-        IN_FLIGHT.shared = self._in_flight
         self._process.start()
         self._storing = threading.Thread(
             target=self._store_forever, args=(store,), name="passage-store", daemon=True
@@ -95,8 +95,6 @@ class RefillProcess:
         return self._process.is_alive()
 
     def stop(self) -> None:
-        if IN_FLIGHT.shared is self._in_flight:
-            IN_FLIGHT.shared = None
         self._stop.set()
         self._process.join(STOP_TIMEOUT_SECONDS)  # it stops between two passages
         if self._process.is_alive():
@@ -209,13 +207,13 @@ def build_refill_pool(settings: Settings):
 
     from app.corpus import load_corpus
     from app.db import make_engine, session_factory
-    from app.web.models import load_models
-    from app.web.pool import make_pool
+    from app.game.pool import make_pool
+    from app.game.registry import ModelRegistry
 
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     started = time.perf_counter()
-    models = load_models(settings.models_dir)
+    models = ModelRegistry.load(settings)
     if not models:
         log.error("passage pool: no model loaded from %s; not refilling", settings.models_dir)
         return None

@@ -14,12 +14,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import GeneratedPassage, Guess, Player, Room, RoomMember, Round, utcnow
-from app.game import tally, wilson_interval
-from app.web import charts
-from app.web import rounds as game_rounds
+from app.db import GeneratedPassage, Guess, Player, Room, RoomMember, Round, transaction, utcnow
+from app.game import rounds as game_rounds
+from app.game.pool import PassagePool, PooledPassage
+from app.game.rules import keys_for
+from app.game.statistics import tally, wilson_interval
+from app.lm.base import ModelInfo
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a projector
 CODE_LENGTH = 6
@@ -27,23 +29,23 @@ ROOM_ROUND_TTL = timedelta(days=2)  # a room's round stays answerable until it i
 
 
 class RoomError(Exception):
-    status = 400
+    """A request the room's rules refuse; the message says why (and names the field)."""
 
 
 class RoomNotFound(RoomError):
-    status = 404
+    """No such room, or no such round in it."""
 
 
 class NotAllowed(RoomError):
-    status = 403
+    """The caller is known, but not in the role this needs (a player asking to reveal)."""
 
 
 class Unauthenticated(RoomError):
-    status = 401
+    """The caller sent no token at all."""
 
 
 class Conflict(RoomError):
-    status = 409
+    """Not now: the session has ended, a round is open, the vote is closed, a name is taken."""
 
 
 def token_hash(token: str) -> str:
@@ -165,7 +167,7 @@ def join(session: Session, room: Room, nickname: str) -> tuple[RoomMember, str]:
     return member, token
 
 
-def start_round(session: Session, room: Room, passage: GeneratedPassage) -> Round:
+def start_round(session: Session, room: Room, passage: GeneratedPassage | PooledPassage) -> Round:
     if room.status == "ended":
         raise Conflict("this session has ended")
     if room.status == "voting":
@@ -197,6 +199,34 @@ def start_round(session: Session, room: Room, passage: GeneratedPassage) -> Roun
     if taken != 1:  # another start won the race
         raise Conflict("the current round is still open: reveal it first")
     return round_
+
+
+def next_round(
+    sessions: sessionmaker[Session],
+    pool: PassagePool,
+    in_game: list[ModelInfo],
+    code: str,
+    tokens: list[str],
+) -> tuple[str, dict]:
+    """(host) The room's next round, the same pair for everyone: (the room's code, what every
+    screen shows of it). The passage is taken, or made (slow), outside any transaction; PoolEmpty
+    when no model of the room's settings can give one."""
+    with sessions() as session:
+        room, _ = open_room(session, code, tokens, need="host")
+        keys = keys_for(room.difficulty, in_game, room.model)
+    passage = pool.take(keys)
+    with transaction(sessions) as session:
+        room = get_room(session, code)
+        round_ = start_round(session, room, passage)
+        shown = {
+            "round_id": round_.id,
+            "number": round_.number,
+            "passages": [
+                {"text": text} for text in game_rounds.shown_texts(round_.layout, passage)
+            ],
+            "deadline": iso(round_.deadline),
+        }
+        return room.code, shown
 
 
 def room_round(session: Session, room: Room, round_id: str) -> Round:
@@ -379,6 +409,8 @@ def personal_view(session: Session, room: Room, caller: Caller) -> dict | None:
 
 
 def summary(session: Session, room: Room) -> dict:
+    """The class's figures at the end: accuracy, by model and temperature, the top students
+    (the web layer draws the charts of these)."""
     rows = session.execute(
         select(Guess.model, Guess.temperature, Guess.correct, RoomMember.nickname)
         .join(RoomMember, RoomMember.player_id == Guess.player_id)
@@ -392,7 +424,7 @@ def summary(session: Session, room: Room) -> dict:
         record[0] += bool(row.correct)
         record[1] += 1
     top = sorted(students.items(), key=lambda item: (-item[1][0], item[1][1], item[0]))[:10]
-    result: dict = {
+    return {
         "accuracy": {
             "guesses": len(rows),
             "correct": correct,
@@ -407,11 +439,3 @@ def summary(session: Session, room: Room) -> dict:
             {"nickname": name, "correct": right, "votes": votes} for name, (right, votes) in top
         ],
     }
-    result["charts"] = {
-        key: charts.bar_chart_svg(result[key], title=title)
-        for key, title in (
-            ("by_model", "Class accuracy by model"),
-            ("by_temperature", "Class accuracy by temperature"),
-        )
-    }
-    return result

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.db import GeneratedPassage, make_engine, migrate, session_factory
+from app.game.refill import RefillProcess, lock_path, wait_for_lock
 from app.web.main import create_app
-from app.web.refill import RefillProcess, lock_path, wait_for_lock
 
 SPAWN_TIMEOUT = 120  # seconds: a fresh interpreter imports torch and loads the model
 
@@ -91,7 +91,7 @@ def test_waiting_for_the_lock_ends_when_told_to_stop_or_when_the_parent_is_gone(
 def test_the_refiller_waits_for_the_writer_to_be_quiet_but_not_for_ever(monkeypatch):
     from multiprocessing import RawArray
 
-    from app.web import refill
+    from app.game import refill
 
     stop = threading.Event()
     in_flight = RawArray("d", 2)  # [rounds and guesses in flight, when that last changed]
@@ -119,7 +119,7 @@ def test_a_passage_for_an_empty_key_is_made_at_once_and_others_wait_for_quiet(mo
     import queue as queues
     from multiprocessing import RawArray
 
-    from app.web import refill
+    from app.game import refill
 
     class Pool:  # stands in for the child's PassagePool
         def generate(self, key):

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Text, bindparam, case, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from app.db import GeneratedPassage, Guess, Player, Round, utcnow
+from app.db import GeneratedPassage, Guess, HeldConnection, Player, Round, utcnow
 from app.db.prepared import PreparedConnection, hot
-from app.web.fastjson import stored_json
+from app.game.players import KnownPlayers, PlayerClaim, claim_player, player_view
+from app.game.pool import PassagePool, PooledPassage
+from app.game.rules import PoolKey
 
 QUESTIONS = {"pair": "Which is the real Shakespeare?", "single": "Real or RNN?"}
 PAIR_CHOICES = (0, 1)
@@ -93,11 +96,18 @@ _REVEALED_PASSAGE = hot(
             if column.name not in ("text", "created_at", "served", *_SURPRISAL_LISTS)
         ),
         # The surprisal lists as the JSON text they are stored as (no SQL cast, only no decoding):
-        # the reveal passes them on into the answer (app/web/fastjson.py) rather than turn ~900
-        # numbers into Python floats and back for every guess; their means are columns of their own.
+        # the reveal passes them on into the answer (stored_json) rather than turn ~900 numbers
+        # into Python floats and back for every guess; their means are columns of their own.
         *(type_coerce(_PASSAGES.c[name], Text).label(name) for name in _SURPRISAL_LISTS),
     ).where(_PASSAGES.c.id == bindparam("passage_id"))
 )
+
+
+def stored_json(value: Any) -> Any:
+    """A JSON column read as the text it is stored as (SQLite), to be put into an answer as it
+    is (orjson writes a Fragment verbatim); a value the driver has already decoded
+    (PostgreSQL's json) is returned unchanged."""
+    return orjson.Fragment(value) if isinstance(value, str) else value
 
 
 class RoundNotFound(LookupError):
@@ -152,6 +162,57 @@ def insert_round(session: Executor, passage, **options) -> dict[str, Any]:
     values = round_values(passage.id, **options)
     session.execute(_INSERT_ROUND, values)
     return values
+
+
+@dataclass
+class SoloRound:
+    values: dict[str, Any]  # the round's columns (round_values)
+    passage: PooledPassage
+    player: PlayerClaim
+
+
+def serve_round(
+    writes: HeldConnection,
+    pool: PassagePool,
+    keys: list[PoolKey],
+    *,
+    mode: str,
+    difficulty: str,
+    ttl_seconds: int,
+    claimed_player: str | None,
+    known: KnownPlayers | None = None,
+    passage: PooledPassage | None = None,
+) -> SoloRound | None:
+    """One transaction on the game's held connection: a pooled passage (unless one is given),
+    the player, the round. None when the pool has no passage for the keys (no player is made
+    then): the caller generates one off this thread and comes back with it."""
+    with writes.transaction() as connection:
+        passage = passage or pool.pick(connection, keys)
+        if passage is None:
+            return None
+        player = claim_player(connection, claimed_player, known)
+        values = insert_round(
+            connection,
+            passage,
+            mode=mode,
+            difficulty=difficulty,
+            ttl_seconds=ttl_seconds,
+            player_id=player.id,
+        )
+    return SoloRound(values, passage, player)
+
+
+def shown_round(round_values: dict[str, Any], passage) -> dict[str, Any]:
+    """What the player sees of a new round: its id, the question and the texts in the round's
+    order, when it expires; nothing that tells which text is real."""
+    mode = round_values["mode"]
+    return {
+        "round_id": round_values["id"],
+        "mode": mode,
+        "question": QUESTIONS[mode],
+        "passages": [{"text": text} for text in shown_texts(round_values["layout"], passage)],
+        "expires_at": round_values["expires_at"],
+    }
 
 
 def shown_texts(layout: list[str], passage) -> list[str]:
@@ -213,6 +274,32 @@ def take_guess(
     return GuessOutcome(round_, passage, correct, answer, player)
 
 
+def play_guess(
+    writes: HeldConnection,
+    round_id: str,
+    choice: int | str,
+    *,
+    claimed_player: str | None,
+    known: KnownPlayers | None = None,
+) -> tuple[dict[str, Any], PlayerClaim]:
+    """The guess of a solo round in one transaction (the player, the guess, the score), and
+    the answer it reveals: right or wrong, both passages with their sources and heatmaps, the
+    player's score after it. RoundNotFound, BadChoice or RoundClosed when it cannot be taken;
+    nothing is stored then."""
+    with writes.transaction() as connection:
+        player = claim_player(connection, claimed_player, known)
+        outcome = take_guess(connection, round_id, choice, player.id)
+    passages, explanation = reveal(outcome.round, outcome.passage)
+    answer = {
+        "correct": outcome.correct,
+        "answer": outcome.answer,
+        "passages": passages,
+        "heatmap_explanation": explanation,
+        "player": player_view(outcome.player),
+    }
+    return answer, player
+
+
 def why_not_taken(session: Executor, round_id: str, choice: int | str, now) -> Exception:
     """The refusal for a guess that did not take its round, in the order a player would want
     to hear it: no such round, a choice that does not fit it, expired, already guessed."""
@@ -264,7 +351,8 @@ def record_score(session: Executor, player_id: str, correct: bool):
 def reveal(round_: Round, passage: GeneratedPassage) -> tuple[list[dict], str]:
     """The passages in the order shown, each with its truth, source and heatmap. `passage` is
     a GeneratedPassage (its surprisal lists decoded) or a _REVEALED_PASSAGE row (the lists as
-    stored JSON text, which only app/web/fastjson.py's json_response can put into an answer)."""
+    stored JSON text in an orjson.Fragment, which only orjson can put into an answer: the web
+    layer's json_response)."""
     generated_source = {
         "kind": "generated",
         "model": passage.model,
