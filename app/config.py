@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -18,6 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # ~0.08 ms more per commit on this machine's disk (more on slow ones), and the server's CPU per
 # request in the load benchmark within its noise, possibly higher (docs/serve-benchmark.md).
 SQLiteSynchronous = Literal["NORMAL", "FULL"]
+JUDGE_FILE = "judge.safetensors"
 
 
 class Settings(BaseSettings):
@@ -54,9 +55,17 @@ class Settings(BaseSettings):
     # The address students' phones use to reach this server, for the classroom join URL and QR
     # code ("http://192.168.1.20:8000"); empty: the address the lecturer's browser used.
     public_url: str = ""
+    # The machine judge's checkpoint ("" = models_dir/judge/judge.safetensors); missing: no judge
+    # (no verdict at the reveal, one candidate per passage at hard).
+    judge_path: str = ""
+    # Candidates written per passage at "hard"; the judge keeps the one it finds most real.
+    hard_candidates: int = Field(default=8, ge=1, le=16)
     # Templates and static files (top-level folders of the project).
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
+
+    def resolved_judge_path(self) -> Path:
+        return Path(self.judge_path) if self.judge_path else self.models_dir / "judge" / JUDGE_FILE
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'realornn.db'}"

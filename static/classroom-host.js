@@ -515,7 +515,7 @@ window.RealOrRNNRoom = (function () {
   const root = document.getElementById("room-host");
   if (!root) return;
   const { el, api, showAlert, sentence } = window.RealOrRNN;
-  const { revealPassage } = window.RealOrRNNReveal;
+  const { revealPassage, showJudge } = window.RealOrRNNReveal;
   const Room = window.RealOrRNNRoom;
   const code = root.dataset.code;
   const isHost = root.dataset.host === "true";
@@ -545,6 +545,7 @@ window.RealOrRNNRoom = (function () {
     passages: $("room-passages"),
     heatKey: $("room-heat-key"),
     explanation: $("room-heatmap-explanation"),
+    judge: $("room-judge-verdict"),
     summary: $("room-summary"),
     summaryBody: $("room-summary-body"),
   };
@@ -704,6 +705,7 @@ window.RealOrRNNRoom = (function () {
     );
     ui.result.hidden = false;
     ui.explanation.textContent = reveal.heatmap_explanation || "";
+    showJudge(ui.judge, reveal.judge);
     ui.heatKey.hidden = !(reveal.passages || []).some((p) => p && p.surprisal);
   }
 

@@ -6,7 +6,7 @@
 (function () {
   const { el, api, showAlert, keyBelongsToControl, sentence, checkNickname } = window.RealOrRNN;
   const { recallSettings, rememberSettings, selectIfPresent } = window.RealOrRNN;
-  const { revealPassage } = window.RealOrRNNReveal;
+  const { revealPassage, showJudge } = window.RealOrRNNReveal;
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -22,6 +22,7 @@
     result: $("result"),
     reveal: $("reveal"),
     explanation: $("heatmap-explanation"),
+    judge: $("judge-verdict"),
     nextRound: $("next-round"),
     nextBottom: $("next-bottom"),
     nicknameForm: $("nickname-form"),
@@ -216,6 +217,7 @@
       resultSentence(round.mode, outcome.answer, correct),
     );
     ui.explanation.textContent = outcome.heatmap_explanation || "";
+    showJudge(ui.judge, outcome.judge);
     ui.reveal.hidden = false;
     ui.nextBottom.hidden = false;
     if (outcome.player) updatePlayer(outcome.player);

@@ -141,5 +141,16 @@ window.RealOrRNNReveal = (function () {
     }
   }
 
-  return { describeSource, verdict, renderHeatmap, revealPassage };
+  /** The machine judge's verdict on the round ("The machine judge thought passage 2 was real
+   *  (81% sure)."), or nothing when the passage was never judged. */
+  function showJudge(paragraph, judge) {
+    if (!paragraph) return;
+    const said = judge && typeof judge.says === "string" ? judge.says : "";
+    paragraph.textContent = said
+      ? `${said} ${judge.correct ? "It was right." : "It was wrong."}`
+      : "";
+    paragraph.hidden = !said;
+  }
+
+  return { describeSource, verdict, renderHeatmap, revealPassage, showJudge };
 })();

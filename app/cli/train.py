@@ -1,10 +1,12 @@
-"""`realornn train ngram` (seconds) and `realornn train rnn` (torch loads only for this one)."""
+"""`realornn train ngram` (seconds), `realornn train rnn` (torch loads only for this one) and
+`realornn train judge` (app/cli/judge.py)."""
 
 import argparse
 import json
 import sys
 from pathlib import Path
 
+from app.cli import judge
 from app.cli.common import CommandError, Parser
 from app.corpus import load_corpus, sha256_text
 from app.lm.evaluation import held_out_figures
@@ -174,6 +176,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     rnn.add_argument("--json", action="store_true", help="print the result as JSON")
     rnn.set_defaults(handler=cmd_train_rnn)
+    judge.add_command(train_commands)
 
 
 def cmd_train_ngram(args: argparse.Namespace) -> None:

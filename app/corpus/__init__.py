@@ -1,6 +1,7 @@
 """The Shakespeare corpus: parsing the plays, one canonical rendering, splits and real excerpts."""
 
 from app.corpus.corpus import (
+    WORD,
     Corpus,
     CorpusError,
     ExportedCorpus,
@@ -8,11 +9,14 @@ from app.corpus.corpus import (
     SplitStats,
     TextFileCorpus,
     export_corpus,
+    is_word_character,
     load_corpus,
     render_speech,
     sha256_text,
+    speeches_of,
+    spoken_words,
 )
-from app.corpus.excerpts import ExcerptError, RealExcerpt, sample_excerpt
+from app.corpus.excerpts import ExcerptError, RealExcerpt, context_before, sample_excerpt
 from app.corpus.plays import Play, Scene, Speech, load_plays, parse_play
 from app.corpus.splits import SPLITS, TEST_PLAYS, VALIDATION_PLAYS, Split, split_of_play
 
@@ -20,6 +24,7 @@ __all__ = [
     "SPLITS",
     "TEST_PLAYS",
     "VALIDATION_PLAYS",
+    "WORD",
     "Corpus",
     "CorpusError",
     "ExcerptError",
@@ -32,12 +37,16 @@ __all__ = [
     "Split",
     "SplitStats",
     "TextFileCorpus",
+    "context_before",
     "export_corpus",
+    "is_word_character",
     "load_corpus",
     "load_plays",
     "parse_play",
     "render_speech",
     "sample_excerpt",
     "sha256_text",
+    "speeches_of",
     "split_of_play",
+    "spoken_words",
 ]

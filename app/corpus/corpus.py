@@ -16,6 +16,7 @@ import bisect
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -30,6 +31,37 @@ PLAYS_CORPUS_NAME = "shakespeare-plays"
 def render_speech(speech: Speech) -> str:
     """`SPEAKER:\\nline\\nline\\n\\n`: the one format every real and generated passage uses."""
     return f"{speech.speaker}:\n" + "\n".join(speech.lines) + "\n\n"
+
+
+def speeches_of(text: str) -> list[tuple[str, list[str]]]:
+    """The inverse of render_speech: a rendered passage -> [(speaker, lines), ...].
+
+    A speech is a run of lines between blank lines whose first line is its heading, "SPEAKER:".
+    A run whose first line is no heading is kept with speaker "" so that a malformed passage
+    shows as such rather than vanishing.
+    """
+    speeches = []
+    for block in re.split(r"\n{2,}", text.strip("\n")):
+        lines = block.split("\n")
+        if lines[0].endswith(":") and len(lines[0]) > 1:
+            speeches.append((lines[0][:-1], lines[1:]))
+        else:
+            speeches.append(("", lines))
+    return speeches
+
+
+# A word as the game counts words: letters and apostrophes ("'tis", "o'er"); hyphens, digits and
+# punctuation separate words. One definition for the lexicon, the machine judge and the tells.
+WORD = re.compile(r"(?:[^\W\d_]|')+")
+
+
+def is_word_character(character: str) -> bool:
+    return character.isalpha() or character == "'"
+
+
+def spoken_words(text: str) -> set[str]:
+    """Every word, as spelled, in the spoken lines of a rendered text (not the headings)."""
+    return {word for _, lines in speeches_of(text) for line in lines for word in WORD.findall(line)}
 
 
 def sha256_text(text: str) -> str:

@@ -86,3 +86,39 @@ def sample_excerpt(
     raise ExcerptError(
         f"no run of whole speeches in the {split} plays is within 15% of {length} characters"
     )
+
+
+def context_before(corpus: PlaysCorpus, excerpt: RealExcerpt, length: int) -> str:
+    """The scene's text just before the excerpt, rendered, at most `length` characters of whole
+    speeches (or the last lines of the one speech before, under its heading): what a fake is
+    primed with so that it goes on with the same scene, never shown. "" at a scene's start."""
+    plays = getattr(corpus, "plays", ())  # a plain-text corpus has no scenes to read
+    play = next((p for p in plays if p.slug == excerpt.play_slug), None)
+    if play is None or length <= 0:
+        return ""
+    scene = next((s for s in play.scenes if (s.act, s.scene) == (excerpt.act, excerpt.scene)), None)
+    if scene is None:
+        return ""
+    start = next(
+        (i for i, s in enumerate(scene.speeches) if s.first_line_number == excerpt.first_line),
+        None,
+    )
+    if not start:
+        return ""
+    parts: list[str] = []
+    total = 0
+    for speech in reversed(scene.speeches[:start]):
+        rendered = render_speech(speech)
+        if total + len(rendered) > length:
+            if not parts:  # the one speech before is longer: its last lines, under its heading
+                heading, lines = f"{speech.speaker}:\n", []
+                for line in reversed(speech.lines):
+                    if len(heading) + sum(len(x) + 1 for x in lines) + len(line) + 2 > length:
+                        break
+                    lines.insert(0, line)
+                if lines:
+                    parts.append(heading + "\n".join(lines) + "\n\n")
+            break
+        parts.insert(0, rendered)
+        total += len(rendered)
+    return "".join(parts)

@@ -69,6 +69,13 @@ class GeneratedPassage(Base):
     # stored as, without decoding them (app/game/rounds.py)
     generated_mean_bits: Mapped[float | None]
     real_mean_bits: Mapped[float | None]
+    # the constraints it was written under (app/game/passages.py Recipe.constraints): the real
+    # excerpt's scaffold, the lexicon, how many candidates the judge chose among; {} before them
+    constraints: Mapped[dict[str, Any] | None]
+    # the machine judge's scores (logit of p(real)) of both texts, for the reveal and the stats
+    judge_model: Mapped[str | None] = mapped_column(String(200))
+    judge_real: Mapped[float | None]
+    judge_generated: Mapped[float | None]
     served: Mapped[int] = mapped_column(default=0)  # rounds that showed it
 
 
@@ -110,6 +117,8 @@ class Guess(Base):
     model: Mapped[str] = mapped_column(String(200))
     temperature: Mapped[float]
     passage_length: Mapped[int]  # characters of the real excerpt (the generated one is within 10%)
+    # whether the machine judge got the same round right (None: the passage was never judged)
+    judge_correct: Mapped[bool | None]
 
 
 class Room(Base):

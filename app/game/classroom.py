@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import GeneratedPassage, Guess, Player, Room, RoomMember, Round, transaction, utcnow
 from app.game import rounds as game_rounds
+from app.game.judge import judged_correctly
 from app.game.pool import PassagePool, PooledPassage
 from app.game.rules import keys_for
 from app.game.statistics import tally, wilson_interval
@@ -273,6 +274,9 @@ def vote(session: Session, room: Room, round_id: str, member: RoomMember, choice
                     model=passage.model,
                     temperature=passage.temperature,
                     passage_length=len(passage.real_text),
+                    judge_correct=judged_correctly(
+                        "pair", round_.layout, passage.judge_real, passage.judge_generated
+                    ),
                 )
             )
             session.flush()
@@ -318,6 +322,7 @@ def reveal_of(session: Session, round_: Round) -> dict:
         "correct": split[answer],
         "passages": passages,
         "heatmap_explanation": explanation,
+        "judge": game_rounds.judge_said(round_, passage),
     }
 
 

@@ -1,5 +1,9 @@
 """The passage pool: generated passages kept ready in the database per (model, temperature).
 
+Each key's fakes are written as its difficulty says (app/game/rules.py writing_for): on the real
+excerpt's scaffold, after the scene's preceding lines, under the lexicon at medium and hard, and
+at hard as the machine judge's pick of HARD_CANDIDATES. Every passage stores the judge's scores.
+
 A refiller tops up every key to `pool_target` unserved passages (each already paired with its
 real excerpt, copy-checked and scored for the heatmap), so taking one for a round is one
 statement. The refiller runs in a low-priority process of its own (app/game/refill.py), or as a
@@ -21,12 +25,14 @@ from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.corpus import Corpus, ExcerptError, sample_excerpt
+from app.corpus import Corpus, ExcerptError, RealExcerpt, context_before, sample_excerpt
 from app.db import GeneratedPassage, transaction
 from app.db.prepared import hot
-from app.game.passages import make_facing_passage
+from app.game.judge import Judge
+from app.game.passages import CONTEXT_LENGTH, FacingPassage, make_facing_passage
 from app.game.registry import LoadedModel, ModelRegistry
-from app.game.rules import PoolKey, pool_keys
+from app.game.rules import PoolKey, pool_keys, writing_for
+from app.lm.constraints import Lexicon, training_lexicon
 
 log = logging.getLogger("realornn.pool")
 
@@ -81,10 +87,16 @@ class PassagePool:
         target: int,
         bank_max: int,
         pace: bool = True,
+        judge: Judge | None = None,
+        hard_candidates: int = 1,
+        lexicon: Lexicon | None = None,
     ):
         self.models, self.sessions, self.corpus = models, sessions, corpus
         self.keys, self.heatmap = keys, heatmap
         self.target, self.bank_max = target, bank_max
+        self.judge, self.hard_candidates = judge, hard_candidates
+        # the training plays' words, for the keys written under the lexicon (built once)
+        self.lexicon = lexicon if lexicon is not None else training_lexicon(corpus)
         # In the server's process the refill rests as long as each passage took, so it never
         # takes more than half the machine from the requests; a niced process needs no rest.
         self.pace = pace
@@ -211,13 +223,17 @@ class PassagePool:
         except ExcerptError as error:
             log.warning("passage pool: no excerpt (%s)", error)
             return None
+        judge = self.judge
         with self._make_lock:
-            facing = make_facing_passage(
-                loaded.generator,
+            facing = write_facing(
+                loaded,
+                key,
                 excerpt,
-                temperature=key.temperature,
+                self.corpus,
                 seed=seed,
-                copied_length=loaded.copied_length,
+                lexicon=self.lexicon,
+                judge=judge,
+                candidates=self.hard_candidates,
             )
             if facing is None:
                 log.info("passage pool: %s gave no usable passage for seed %d", key, seed)
@@ -227,6 +243,11 @@ class PassagePool:
                 generated_bits = bits_per_character(self.heatmap, facing.text)
                 real_bits = bits_per_character(self.heatmap, excerpt.text)
         recipe, info = facing.recipe, loaded.info
+        judge_real = judge_generated = None
+        if judge is not None:
+            judge_real, judge_generated = (
+                float(s) for s in judge.scores([excerpt.text, facing.text])
+            )
         return {
             "model": info.name,
             "model_kind": info.kind,
@@ -247,6 +268,10 @@ class PassagePool:
             "real_bits": real_bits,
             "generated_mean_bits": mean_bits(generated_bits),
             "real_mean_bits": mean_bits(real_bits),
+            "constraints": recipe.constraints(),
+            "judge_model": judge.name if judge is not None else None,
+            "judge_real": judge_real,
+            "judge_generated": judge_generated,
         }
 
     def store(self, values: dict[str, Any], *, served: int = 0) -> GeneratedPassage:
@@ -255,6 +280,33 @@ class PassagePool:
         with transaction(self.sessions) as session:
             session.add(row)
         return row
+
+
+def write_facing(
+    loaded: LoadedModel,
+    key: PoolKey,
+    excerpt: RealExcerpt,
+    corpus: Corpus,
+    *,
+    seed: int,
+    lexicon: Lexicon | None,
+    judge: Judge | None,
+    candidates: int,
+) -> FacingPassage | None:
+    """The fake the game serves against `excerpt` for `key`: written as the key's difficulty says
+    (app/game/rules.py writing_for), after the scene's preceding lines; best of `candidates` by
+    the judge where the difficulty asks for it and a judge is loaded."""
+    return make_facing_passage(
+        loaded.generator,
+        excerpt,
+        temperature=key.temperature,
+        seed=seed,
+        copied_length=loaded.copied_length,
+        writing=writing_for(loaded.info.kind, key.temperature, candidates),
+        lexicon=lexicon,
+        judge=judge.scores if judge is not None else None,
+        context=context_before(corpus, excerpt, CONTEXT_LENGTH),
+    )
 
 
 def make_pool(
@@ -276,6 +328,8 @@ def make_pool(
         target=settings.pool_target,
         bank_max=settings.pool_bank_max,
         pace=pace,
+        judge=models.judge,
+        hard_candidates=settings.hard_candidates,
     )
 
 

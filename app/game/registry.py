@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import Settings
+from app.game.judge import Judge
 from app.lm.base import Generator, ModelInfo
 from app.lm.checkpoints import CheckpointError, find_checkpoints, load_checkpoint
 from app.lm.provenance import TrainingTextUnavailable, copy_guard_for
@@ -102,15 +103,36 @@ class UnknownModel(LookupError):
     """A model this server did not load; the message names the field and the loaded ones."""
 
 
+def load_judge(path: Path) -> Judge | None:
+    """The machine judge, or None (logged) when its checkpoint is missing or unreadable."""
+    if not path.is_file():
+        log.info("no machine judge at %s: rounds go unjudged", path)
+        return None
+    try:
+        judge = Judge.load(path)
+    except (CheckpointError, OSError, ValueError) as error:
+        log.warning("skipping the judge %s: %s", path, error)
+        return None
+    log.info("loaded the machine judge %s from %s", judge.name, path)
+    return judge
+
+
 class ModelRegistry(Mapping[str, LoadedModel]):
-    """The loaded models by name, read-only once built, with the choices made about them."""
+    """The loaded models by name, read-only once built, with the choices made about them, and
+    the machine judge (None when there is none)."""
 
     def __init__(
-        self, models: dict[str, LoadedModel], *, heatmap: str = "", sample: str = ""
+        self,
+        models: dict[str, LoadedModel],
+        *,
+        heatmap: str = "",
+        sample: str = "",
+        judge: Judge | None = None,
     ) -> None:
         self._models = dict(models)
         self.heatmap = heatmap_model(self._models, heatmap)
         self._sample_preference = sample
+        self.judge = judge
 
     @classmethod
     def load(cls, settings: Settings) -> "ModelRegistry":
@@ -119,6 +141,7 @@ class ModelRegistry(Mapping[str, LoadedModel]):
             load_models(settings.models_dir),
             heatmap=settings.heatmap_model,
             sample=settings.sample_model,
+            judge=load_judge(settings.resolved_judge_path()),
         )
 
     def __getitem__(self, name: str) -> LoadedModel:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import GeneratedPassage, Guess, HeldConnection, Player, Round, utcnow
 from app.db.prepared import PreparedConnection, hot
+from app.game.judge import judged_correctly, verdict
 from app.game.players import KnownPlayers, PlayerClaim, claim_player, player_view
 from app.game.pool import PassagePool, PooledPassage
 from app.game.rules import PoolKey
@@ -85,6 +86,7 @@ _GUESS_COLUMNS = (
     "model",
     "temperature",
     "passage_length",
+    "judge_correct",
 )
 _INSERT_GUESS = hot(insert(_GUESSES).values({name: bindparam(name) for name in _GUESS_COLUMNS}))
 _SURPRISAL_LISTS = ("real_bits", "generated_bits")
@@ -93,7 +95,7 @@ _REVEALED_PASSAGE = hot(
         *(
             column
             for column in _PASSAGES.c
-            if column.name not in ("text", "created_at", "served", *_SURPRISAL_LISTS)
+            if column.name not in ("text", "created_at", "served", "constraints", *_SURPRISAL_LISTS)
         ),
         # The surprisal lists as the JSON text they are stored as (no SQL cast, only no decoding):
         # the reveal passes them on into the answer (stored_json) rather than turn ~900 numbers
@@ -268,6 +270,9 @@ def take_guess(
             "model": passage.model,
             "temperature": passage.temperature,
             "passage_length": len(passage.real_text),
+            "judge_correct": judged_correctly(
+                round_.mode, round_.layout, passage.judge_real, passage.judge_generated
+            ),
         },
     )
     player = record_score(session, player_id, correct) if player_id is not None else None
@@ -295,6 +300,7 @@ def play_guess(
         "answer": outcome.answer,
         "passages": passages,
         "heatmap_explanation": explanation,
+        "judge": judge_said(outcome.round, outcome.passage),
         "player": player_view(outcome.player),
     }
     return answer, player
@@ -388,6 +394,12 @@ def reveal(round_: Round, passage: GeneratedPassage) -> tuple[list[dict], str]:
             }
         )
     return revealed, explanation(passage.heatmap_model, means)
+
+
+def judge_said(round_, passage) -> dict[str, Any] | None:
+    """The machine judge's verdict on this round for the reveal (None: it was not judged)."""
+    said = verdict(round_.mode, round_.layout, passage.judge_real, passage.judge_generated)
+    return None if said is None else {"model": passage.judge_model, **said}
 
 
 def explanation(model: str | None, means: dict[str, float]) -> str:

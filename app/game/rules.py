@@ -6,6 +6,7 @@ are harder to spot than the n-grams. Presets go by kind, so a student's own chec
 
 from dataclasses import dataclass
 
+from app.game.passages import Writing
 from app.lm.base import ModelInfo
 
 DIFFICULTIES = ("mixed", "easy", "medium", "hard")
@@ -17,6 +18,30 @@ PRESETS: dict[str, set[tuple[str, float]]] = {  # difficulty -> {(kind, temperat
     "medium": {("ngram", 0.8), ("rnn", 1.0)},
     "hard": {("rnn", 0.75)},
 }
+
+
+# Where the lexicon constraint is on (every word a word of the training plays), and where the
+# judge keeps the most real-looking of several candidates.
+LEXICON_DIFFICULTIES = ("medium", "hard")
+BEST_OF_DIFFICULTIES = ("hard",)
+
+
+def difficulty_of(kind: str, temperature: float) -> str:
+    """The level whose preset holds (kind, temperature); "easy" for anything in none."""
+    for difficulty, preset in PRESETS.items():
+        if (kind, temperature) in preset:
+            return difficulty
+    return "easy"
+
+
+def writing_for(kind: str, temperature: float, candidates: int = 1) -> Writing:
+    """How the fakes of a (kind, temperature) key are written: `candidates` (the setting
+    HARD_CANDIDATES) applies at the levels of BEST_OF_DIFFICULTIES."""
+    difficulty = difficulty_of(kind, temperature)
+    return Writing(
+        lexicon=difficulty in LEXICON_DIFFICULTIES,
+        candidates=candidates if difficulty in BEST_OF_DIFFICULTIES else 1,
+    )
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ def compute_stats(session: Session) -> dict:
             Guess.passage_length,
             Guess.choice,
             Guess.correct,
+            Guess.difficulty,
+            Guess.judge_correct,
         )
     ).all()
     overall = tally(("all", row.correct) for row in rows)
@@ -118,6 +120,34 @@ def compute_stats(session: Session) -> dict:
             ),
             key=lambda r: (-(r["fool_rate"] or 0), -r["guesses"]),
         ),
+        "human_vs_judge": human_vs_judge(rows),
+    }
+
+
+def human_vs_judge(rows) -> dict:
+    """The players' accuracy beside the machine judge's on the same rounds (those it judged),
+    overall, by difficulty and by model (the model's passage on screen), with Wilson intervals."""
+    judged = [row for row in rows if row.judge_correct is not None]
+
+    def side_by_side(key_of, subset) -> list[dict]:
+        players = {t["key"]: t for t in tally((key_of(row), row.correct) for row in subset)}
+        machine = {t["key"]: t for t in tally((key_of(row), row.judge_correct) for row in subset)}
+        return [
+            {
+                "key": key,
+                "rounds": players[key]["guesses"],
+                "players": players[key],
+                "judge": machine[key],
+            }
+            for key in sorted(players)
+        ]
+
+    overall = side_by_side(lambda row: "all", judged)
+    seen = [row for row in judged if saw_generated(row.mode, row.choice, row.correct)]
+    return {
+        "overall": overall[0] if overall else None,
+        "by_difficulty": side_by_side(lambda row: row.difficulty, judged),
+        "by_model": side_by_side(lambda row: row.model, seen),
     }
 
 

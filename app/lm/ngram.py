@@ -33,6 +33,7 @@ import numpy as np
 
 from app.lm.base import Generator, ModelInfo, Surprisal
 from app.lm.checkpoint_file import save_checkpoint
+from app.lm.constraints import Constraint, Glue, TokenTable
 
 Unit = Literal["char", "word"]
 Smoothing = Literal["kn", "wb", "addk", "mle", "stupid"]
@@ -276,6 +277,14 @@ class NGramModel(Generator):
             count=len(tokens),
         )
         return tokens, ids
+
+    def tokenize(self, text: str) -> tuple[list[str], np.ndarray]:
+        return self.encode(text)
+
+    def format_constraint(self, table: TokenTable) -> Constraint | None:
+        # Word tokens carry their leading space, line-initial ones have none: without the glue
+        # a backed-off model writes "homePitchers" mid-line and " soft" at a line's start.
+        return Glue(table) if self.config.unit == "word" else None
 
     def _gram_ids(self, x: np.ndarray) -> list[np.ndarray]:
         """grams[k][i]: trie id of the (k+1)-gram starting at position i, -1 if unseen. x: (T,)"""

@@ -265,6 +265,9 @@ class RNNModel(Generator):
         get, unknown = self.token_index.get, self.unknown_id
         return np.fromiter((get(ch, unknown) for ch in text), dtype=np.int64, count=len(text))
 
+    def tokenize(self, text: str) -> tuple[list[str], np.ndarray]:
+        return list(text), self.encode(text)
+
     def _tensor(self, ids: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(ids, dtype=torch.long, device=self.device)
 

@@ -39,17 +39,11 @@ def test_the_fake_faces_its_real_excerpt_alike(client):
 def test_a_stored_passage_regenerates_exactly(client):
     body = new_round(client)
     _, passage = stored(client, body["round_id"])
-    recipe = Recipe(
-        passage.temperature,
-        passage.top_k,
-        passage.top_p,
-        passage.seed,
-        passage.prime,
-        passage.requested_length,
-        len(passage.real_text),
-    )
-    generator = client.app.state.realornn.models[passage.model].generator
-    assert regenerate(generator, recipe) == passage.text
+    recipe = Recipe.of_stored(passage)
+    state = client.app.state.realornn
+    generator = state.models[passage.model].generator
+    assert recipe.scaffold is not None  # written on its excerpt's scaffold
+    assert regenerate(generator, recipe, state.pool.lexicon) == passage.text
 
 
 def test_the_real_passage_is_on_both_sides(client):
