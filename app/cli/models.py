@@ -11,6 +11,7 @@ from app.cli.common import compact_parameters, corpus_of, load_model, models_dir
 from app.corpus import load_corpus
 from app.lm.base import ModelInfo
 from app.lm.checkpoints import CheckpointError, find_checkpoints, read_header
+from app.lm.constraints import spelled_from, training_lexicon
 from app.lm.evaluation import evaluate_text
 from app.lm.provenance import TrainingTextUnavailable, describe_copy
 from app.lm.sampling import SamplingParams
@@ -62,6 +63,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         type=int,
         default=1,
         help="passages to generate in one batch; passage i uses seed+i (default: 1)",
+    )
+    sample.add_argument(
+        "--lexicon",
+        action="store_true",
+        help="spell only words of the training plays (as the game does at medium and hard)",
     )
     sample.add_argument(
         "--json",
@@ -135,7 +141,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
         seed=args.seed,
     ).validated()
     params = SamplingParams(**{**asdict(params), "seed": model.resolved_seed(params)})
-    passages = model.sample(params, count=args.count)
+    constraints = spelled_from(training_lexicon(load_corpus()), model) if args.lexicon else None
+    passages = model.sample(params, count=args.count, constraints=constraints)
     results = []
     for passage in passages:
         try:
@@ -146,7 +153,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
             {
                 "text": passage.text,
                 "model": model.name,
-                "params": {**asdict(params), "seed": passage.seed},
+                "params": {**asdict(params), "seed": passage.seed, "lexicon": args.lexicon},
                 "seed": passage.seed,
                 "longest_copied_span": copied,
             }

@@ -150,14 +150,25 @@ def render(raw: str, target_length: int) -> str | None:
     return cut_near(tidy(raw), target_length)
 
 
+# A spoken line that reads like a speaker's heading ("FIRST CITIZEN: away."): models trained on
+# the plays write one now and then, and no real speech has one.
+HEADING_LIKE = re.compile(r"^[A-Z][A-Z' ]*[A-Z]:")
+
+
 def fits(text: str, scaffold: tuple[SpeechShape, ...], target_length: int) -> bool:
-    """A scaffolded passage that came out as its scaffold says (speakers and line counts) and
-    within the length tolerance of its real excerpt."""
-    shapes = shape_of(speeches_of(text))
+    """A scaffolded passage that came out as its scaffold says (speakers and line counts, no line
+    that reads like a heading) and within the length tolerance of its real excerpt."""
+    speeches = speeches_of(text)
+    shapes = shape_of(speeches)
     same_structure = [(s.speaker, len(s.line_lengths)) for s in shapes] == [
         (s.speaker, len(s.line_lengths)) for s in scaffold
     ]
-    return same_structure and abs(len(text) - target_length) <= LENGTH_TOLERANCE * target_length
+    headings_inside = any(HEADING_LIKE.match(line) for _, lines in speeches for line in lines)
+    return (
+        same_structure
+        and not headings_inside
+        and abs(len(text) - target_length) <= LENGTH_TOLERANCE * target_length
+    )
 
 
 def copies(text: str, context: str, limit: int = COPY_LIMIT) -> bool:

@@ -93,6 +93,11 @@ class TokenTable:
         self.not_newline = 1.0 - self.newline
         self.starts_with_space = mask(lambda t: t.startswith(" "))
         self.starts_with_word_character = mask(lambda t: bool(t) and is_word_character(t[0]))
+        # tokens that go on with the word under way: letters of a character vocabulary; a word
+        # vocabulary's tokens are whole words, so none of them does
+        self.continues_word = (
+            self.starts_with_word_character if self.single_characters else np.zeros(self.size)
+        )
         self.no_space = 1.0 - self.starts_with_space
         # a line neither starts with a space nor is empty
         self.line_start = self.not_newline * self.no_space
@@ -102,7 +107,7 @@ class TokenTable:
         """Tokens that go on with a word, and the mark itself (".", " ." for word tokens)."""
         if mark not in self._word_or:
             exact = np.array([1.0 if t.strip(" ") == mark else 0.0 for t in self.vocabulary])
-            self._word_or[mark] = np.maximum(self.starts_with_word_character, exact)
+            self._word_or[mark] = np.maximum(self.continues_word, exact)
         return self._word_or[mark]
 
     @staticmethod
@@ -212,6 +217,14 @@ class Scaffold(Constraint):
             return "\n"  # a runaway line (no lexicon to end its word) is ended here
         return None
 
+    def _ending(self) -> str:
+        """The mark the current line must end on: the real speech's, on its last line (none where
+        the vocabulary cannot write it, rather than a line that cannot end)."""
+        shape = self.shapes[self.speech]
+        if self.line != len(shape.line_lengths) - 1 or shape.ending not in self.table.index:
+            return ""
+        return shape.ending
+
     def _real_length(self) -> int:
         return self.shapes[self.speech].line_lengths[self.line]
 
@@ -223,8 +236,7 @@ class Scaffold(Constraint):
             return table.line_start
         if self.column < _bound(real, LINE_MIN):
             return table.not_newline
-        shape = self.shapes[self.speech]
-        ending = shape.ending if self.line == len(shape.line_lengths) - 1 else ""
+        ending = self._ending()
         # a line never ends on a space, and a speech ends on the real one's mark
         may_end = self.last_character != " " and (not ending or self.last_character == ending)
         if self.column < max(_bound(real, LINE_SOFT), _bound(real, LINE_MIN)):
@@ -247,8 +259,7 @@ class Scaffold(Constraint):
         real = self._real_length()
         if self.column < max(_bound(real, LINE_SOFT), _bound(real, LINE_MIN)):
             return None
-        shape = self.shapes[self.speech]
-        ending = shape.ending if self.line == len(shape.line_lengths) - 1 else ""
+        ending = self._ending()
         target = self.table.index.get(ending or "\n")
         return None if target is None else (self.table.starts_with_space, target)
 
@@ -407,6 +418,13 @@ class Glue(Constraint):
     def accept(self, piece: str) -> None:
         if piece:
             self.last = piece[-1]
+
+
+def spelled_from(lexicon: Lexicon, generator: "Generator"):
+    """constraints(i) for `generator.sample`: every passage under the lexicon (the sampling option
+    `lexicon=true` of the API and `realornn sample --lexicon`)."""
+    table = TokenTable.of(generator)
+    return lambda i: lexicon.constraint(table)
 
 
 _LEXICONS: "weakref.WeakKeyDictionary[Any, Lexicon]" = weakref.WeakKeyDictionary()

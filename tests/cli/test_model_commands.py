@@ -50,6 +50,7 @@ def test_sample_json_is_reproducible_and_reports_the_longest_copied_span(
     assert len(first["text"]) == 400
     assert first["params"] == {
         "length": 400, "temperature": 1.0, "top_k": None, "top_p": None, "prime": "", "seed": 3,
+        "lexicon": False,
     }  # fmt: skip
     copied = first["longest_copied_span"]
     assert copied["length"] == len(copied["text"]) > 0
@@ -60,6 +61,24 @@ def test_sample_json_is_reproducible_and_reports_the_longest_copied_span(
     assert again == first
     other = run_json(capsys, *models_args(workspace), "sample", "tiny", "--seed", "4")
     assert other["text"] != first["text"]
+
+
+def test_sample_lexicon_spells_only_words_of_the_training_plays(
+    capsys, workspace: Path, plays_corpus
+) -> None:
+    from app.corpus import WORD
+    from app.lm.constraints import training_lexicon
+
+    lexicon = training_lexicon(plays_corpus)
+    spelled = run_json(
+        capsys, *models_args(workspace), "sample", "tiny", "--seed", "5", "--lexicon",
+        "--length", "600",
+    )  # fmt: skip
+    assert spelled["params"]["lexicon"] is True
+    words = WORD.findall(spelled["text"])[:-1]  # the length may cut the last one short
+    assert words and all(word in lexicon for word in words)
+    free = run_json(capsys, *models_args(workspace), "sample", "tiny", "--seed", "5")
+    assert any(word not in lexicon for word in WORD.findall(free["text"])[:-1])
 
 
 def test_sample_count_gives_that_many_passages_with_consecutive_seeds(

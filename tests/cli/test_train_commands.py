@@ -91,3 +91,45 @@ def test_a_text_too_short_to_train_on_is_one_line(capsys, tmp_path: Path) -> Non
         *run(capsys, "train", "ngram", "--text", one, "--order", "1", "--out", tmp_path / "m"),
         "empty",
     )
+
+
+# -- train judge -----------------------------------------------------------------------------------
+def test_train_judge_writes_a_judge_with_its_held_out_figures(
+    capsys, ngram_models_dir: Path, tmp_path: Path
+) -> None:
+    from app.game.judge import Judge
+
+    out_path = tmp_path / "judge" / "judge.safetensors"
+    result = run_json(
+        capsys, "train", "judge", "--models-dir", ngram_models_dir, "--per-key", "3",
+        "--val-per-key", "2", "--out", out_path,
+    )  # fmt: skip
+    assert result["checkpoint"] == str(out_path) and out_path.is_file()
+    assert result["bytes"] == out_path.stat().st_size
+    assert set(result["by_difficulty"]) == {"easy", "medium"}
+    assert set(result["by_model"]) == {"char-7gram-kn"}
+    assert 0 <= result["held_out_pair_accuracy"] <= 1
+    judge = Judge.load(out_path)
+    assert judge.info.training["command"].startswith("realornn train judge")
+    assert judge.info.figures["held_out"]["pairs"] == 4  # 2 per key, 2 keys
+    assert judge.info.training["train_pairs"] == 6
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--per-key", "0"], "--per-key must be at least 1"),
+        (["--val-per-key", "0"], "--val-per-key must be at least 1"),
+        (["--candidates", "17"], "--candidates must be between 1 and 16"),
+    ],
+)
+def test_bad_judge_training_options_are_one_line(
+    capsys, ngram_models_dir: Path, args: list[str], fragment: str
+) -> None:
+    status, out, err = run(capsys, "train", "judge", "--models-dir", ngram_models_dir, *args)
+    assert_one_line_error(status, out, err, fragment)
+
+
+def test_a_judge_needs_models_to_judge(capsys, tmp_path: Path) -> None:
+    status, out, err = run(capsys, "train", "judge", "--models-dir", tmp_path)
+    assert_one_line_error(status, out, err, "nothing to judge")

@@ -72,3 +72,32 @@ def test_passages_in_the_bank_get_their_mean_bits(tmp_path):
             text("SELECT id, generated_mean_bits, real_mean_bits FROM passages ORDER BY id")
         ).all()
     assert [tuple(row) for row in means] == [(1, 1.5, 0.5), (2, None, None)]
+
+
+def test_passages_from_before_the_judge_keep_their_rows_and_go_unjudged(tmp_path):
+    """0004 adds the constraints and the judge's scores: NULL for what was stored before."""
+    url = f"sqlite:///{tmp_path / 'game.db'}"
+    make_engine(url).dispose()
+    command.upgrade(alembic_config(url), "0003")
+    engine = make_engine(url)
+    row = {
+        "id": 7, "created_at": "2026-11-30 08:00:00", "model": "m", "model_kind": "ngram",
+        "unit": "char", "checkpoint_sha256": "0" * 64, "temperature": 1.0, "seed": 1,
+        "prime": "A:\n", "requested_length": 10, "text": "t", "longest_copied_span": 0,
+        "real_text": "r", "real_source": "{}", "served": 0, "generated_bits": "null",
+        "real_bits": "null",
+    }  # fmt: skip
+    names, values = ", ".join(row), ", ".join(f":{name}" for name in row)
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO passages ({names}) VALUES ({values})"), row)
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT text, constraints, judge_model, judge_real, judge_generated FROM passages")
+        ).one()
+        assert tuple(kept) == ("t", None, None, None, None)
+        assert "judge_correct" in {c["name"] for c in inspect(engine).get_columns("guesses")}
+    command.downgrade(alembic_config(url), "0003")  # and back, keeping the row
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT text FROM passages")).scalar() == "t"
+        assert "judge_real" not in {c["name"] for c in inspect(engine).get_columns("passages")}

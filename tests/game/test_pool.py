@@ -1,11 +1,19 @@
-"""app/game/pool.py: the passage pool fills in the background, survives a restart, and makes a
-round's passage on the spot when the bank holds none."""
+"""app/game/pool.py: the passage pool fills in the background, survives a restart, makes a
+round's passage on the spot when the bank holds none, and at hard keeps the judge's pick."""
 
+from types import SimpleNamespace
+
+import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.corpus import spoken_words
 from app.db import GeneratedPassage, Round
+from app.game.pool import PassagePool
+from app.game.registry import ModelRegistry
+from app.game.rules import PoolKey, difficulty_of, pool_keys
 from app.web.main import create_app
+from tests.playing import folder_with
 
 
 def test_the_pool_fills_and_survives_a_restart(
@@ -42,3 +50,50 @@ def test_with_nothing_in_the_bank_a_round_generates_its_passage_on_the_spot(
             assert passage.served == 1  # it is this round's, not a fresh one for the pool
         guessed = client.post(f"/api/rounds/{body['round_id']}/guess", json={"choice": "real"})
         assert guessed.status_code == 200
+
+
+def test_at_hard_the_pool_keeps_the_judges_pick_of_hard_candidates(
+    tmp_path, plays_corpus, settings_factory
+):
+    from tests.conftest import PROJECT_ROOT
+
+    folder = folder_with(
+        tmp_path / "models", PROJECT_ROOT / "models" / "char-lstm-2x384.safetensors"
+    )
+    models = ModelRegistry.load(settings_factory(tmp_path / "data", folder))
+    asked: list[list[str]] = []
+
+    def scores(texts):
+        asked.append(list(texts))
+        return np.array([float(len(set(t))) for t in texts])
+
+    # a judge that finds most real the candidate with the most distinct characters
+    judge = SimpleNamespace(name="by-distinct", scores=scores)
+    keys = pool_keys(models.in_game())
+    pool = PassagePool(
+        models,
+        None,
+        plays_corpus,
+        keys,
+        None,
+        target=1,
+        bank_max=10,
+        pace=False,
+        judge=judge,
+        hard_candidates=3,
+    )
+    hard = PoolKey("char-lstm-2x384", 0.75)
+    assert difficulty_of("rnn", 0.75) == "hard"
+    values = pool.generate(hard, seed=17)
+    assert values is not None
+    candidates, stored_pair = asked[0], asked[-1]
+    assert 1 <= len(candidates) <= 3 and values["text"] in candidates
+    assert len(set(values["text"])) == max(len(set(t)) for t in candidates)
+    assert values["constraints"]["candidates"] == 3 and values["constraints"]["lexicon"] is True
+    assert stored_pair == [values["real_text"], values["text"]]
+    assert values["judge_generated"] == len(set(values["text"]))
+    assert all(word in pool.lexicon for word in spoken_words(values["text"]))
+    asked.clear()
+    medium = pool.generate(PoolKey("char-lstm-2x384", 1.0), seed=17)  # one candidate, no pick
+    assert medium is not None and medium["constraints"]["candidates"] == 1
+    assert asked == [[medium["real_text"], medium["text"]]]

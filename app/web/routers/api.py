@@ -10,6 +10,8 @@ from fastapi.responses import StreamingResponse
 from app.corpus import ExcerptError, sample_excerpt
 from app.corpus.excerpts import MAX_EXCERPT_LENGTH, MIN_EXCERPT_LENGTH
 from app.game.registry import LoadedModel, UnknownModel
+from app.lm.base import ConstraintsFor
+from app.lm.constraints import spelled_from
 from app.lm.provenance import TrainingTextUnavailable, describe_copy
 from app.lm.sampling import SamplingError, SamplingParams, draw_seed
 from app.web.state import AppState, get_state
@@ -43,8 +45,12 @@ class SampleQuery:
         top_p: Annotated[float | None, Query(gt=0, le=1)] = None,
         prime: Annotated[str, Query(max_length=1000)] = "",
         seed: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+        lexicon: Annotated[
+            bool,
+            Query(description="every word a word of the training plays (as at medium and hard)"),
+        ] = False,
     ):
-        self.model, self.prime = model, prime
+        self.model, self.prime, self.lexicon = model, prime, lexicon
         self.params = SamplingParams(
             length=length,
             temperature=temperature,
@@ -61,15 +67,19 @@ class SampleQuery:
         except UnknownModel as error:
             raise HTTPException(404, str(error)) from None
 
+    def constraints(self, state: AppState, loaded: LoadedModel) -> ConstraintsFor | None:
+        return spelled_from(state.pool.lexicon, loaded.generator) if self.lexicon else None
 
-def params_json(params: SamplingParams) -> dict:
-    return {
-        "length": params.length,
-        "temperature": params.temperature,
-        "top_k": params.top_k,
-        "top_p": params.top_p,
-        "prime": params.prime,
-    }
+    def params_json(self) -> dict:
+        params = self.params
+        return {
+            "length": params.length,
+            "temperature": params.temperature,
+            "top_k": params.top_k,
+            "top_p": params.top_p,
+            "prime": params.prime,
+            "lexicon": self.lexicon,
+        }
 
 
 def copy_report(loaded: LoadedModel, text: str) -> dict | None:
@@ -86,13 +96,13 @@ def copy_report(loaded: LoadedModel, text: str) -> dict | None:
 def sample(state: State, query: Annotated[SampleQuery, Depends()]) -> dict:
     loaded = query.generator(state)
     try:
-        passage = loaded.generator.sample(query.params)[0]
+        passage = loaded.generator.sample(query.params, 1, query.constraints(state, loaded))[0]
     except SamplingError as error:
         raise HTTPException(422, str(error)) from None
     return {
         "text": passage.text,
         "model": loaded.info.name,
-        "params": params_json(query.params),
+        "params": query.params_json(),
         "seed": passage.seed,
         "longest_copied_span": copy_report(loaded, passage.text),
     }
@@ -115,8 +125,8 @@ def sample_stream(
     top: Annotated[int, Query(ge=0, le=20, description="next-token probabilities per step")] = 5,
 ) -> StreamingResponse:
     """Server-sent events: one message per token, {"text", "top": [{"token", "p"}]} (the die it
-    was rolled from, after temperature, top-k and top-p), then an event "done" with the whole
-    passage, its seed and its longest copied span."""
+    was rolled from, after temperature, top-k, top-p and the lexicon's mask), then an event
+    "done" with the whole passage, its seed and its longest copied span."""
     loaded = query.generator(state)
     try:
         query.params.validated()
@@ -127,7 +137,10 @@ def sample_stream(
         # A sync generator: Starlette iterates it in a worker thread, off the event loop.
         pieces = []
         try:
-            for piece, die in loaded.generator.stream_with_die(query.params, top):
+            dice = loaded.generator.stream_with_die(
+                query.params, top, query.constraints(state, loaded)
+            )
+            for piece, die in dice:
                 pieces.append(piece)
                 yield sse({"text": piece, "top": [{"token": t, "p": p} for t, p in die]})
         except SamplingError as error:
@@ -138,7 +151,7 @@ def sample_stream(
             {
                 "text": text,
                 "model": loaded.info.name,
-                "params": params_json(query.params),
+                "params": query.params_json(),
                 "seed": query.params.seed,
                 "longest_copied_span": copy_report(loaded, text),
             },

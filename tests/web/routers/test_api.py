@@ -126,6 +126,40 @@ def test_the_stream_sends_each_piece_with_its_die_then_the_whole_passage(client)
     assert any(data["text"] in [e["token"] for e in data["top"]] for _, data in messages[1:])
 
 
+def test_lexicon_true_spells_only_words_of_the_training_plays_and_the_die_shows_the_mask(
+    client, plays_corpus
+):
+    from app.corpus import WORD
+    from app.lm.constraints import training_lexicon
+
+    lexicon = training_lexicon(plays_corpus)
+    query = {"length": 300, "seed": 8, "temperature": 1.4, "lexicon": "true"}
+    body = client.get("/api/samples", params=query).json()
+    assert body["params"]["lexicon"] is True
+    words = WORD.findall(body["text"])[:-1]  # the length may cut the last one short
+    assert words and all(word in lexicon for word in words)
+    free = client.get("/api/samples", params={**query, "lexicon": "false"}).json()
+    assert free["params"]["lexicon"] is False
+    assert any(word not in lexicon for word in WORD.findall(free["text"])[:-1])  # hot: it invents
+    events = parse_events(client.get("/api/samples/stream", params={**query, "top": 20}).text)
+    *messages, (_, done) = events
+    assert done["text"] == body["text"] and done["params"]["lexicon"] is True
+    prefix = ""
+    for _, data in messages:
+        for entry in data["top"]:
+            # every face of the die continues the word under way towards a known word
+            token = entry["token"]
+            if token.isalpha() or token == "'":
+                assert lexicon.has_prefix(prefix + token), (prefix, token)
+        for character in data["text"]:
+            prefix = prefix + character if character.isalpha() or character == "'" else ""
+
+
+def test_a_bad_lexicon_value_is_a_422_naming_it(client):
+    response = client.get("/api/samples", params={"lexicon": "maybe"})
+    assert response.status_code == 422 and "lexicon" in response.text
+
+
 def test_an_excerpt_comes_from_the_test_plays_with_its_attribution(client):
     body = client.get("/api/excerpts", params={"length": 300, "seed": 5}).json()
     assert body["play_slug"] in TEST_PLAYS
