@@ -145,12 +145,14 @@ class Server:
     """A server subprocess in its own session; stopped with SIGINT (uvicorn's Ctrl+C), then
     SIGKILL of its process group if it lingers."""
 
-    def __init__(self, name: str, command: list[str], env: dict, log_path: Path):
+    def __init__(
+        self, name: str, command: list[str], env: dict, log_path: Path, cwd: Path = REPO_ROOT
+    ):
         self.name, self.log_path = name, log_path
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(
             command,
-            cwd=REPO_ROOT,
+            cwd=cwd,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
