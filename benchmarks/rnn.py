@@ -7,7 +7,11 @@ Prints markdown tables (copied into docs/benchmarks.md) and writes the figures a
   1. training chars/s on this CPU for a few LSTM shapes, float32 and bfloat16 autocast
      (and on a GPU when there is one);
   2. latency of one 400-character passage, single stream (p50 of several runs), and batched
-     sampling chars/s, for every RNN checkpoint in models/, with 1 and 2 torch threads;
+     sampling chars/s, for every RNN checkpoint in models/, with 1 and 2 torch threads; and the
+     same with the game's constraints on: a fake written to face a ~400-character real excerpt
+     of the test plays on its scaffold, after the scene's 600 preceding characters, under the
+     lexicon (medium), seeds retried as the game retries them; and hard's batch of
+     HARD_CANDIDATES candidates, the judge's pick (the copy guard, ~3 ms, left out);
   3. bits per char of every shipped model, n-grams included: on the test plays (the figure the
      checkpoint recorded when it was trained) and on tiny-shakespeare's last 10% (computed here).
 Run it alone: two torch jobs at once on 2 cores slow each other many-fold.
@@ -32,8 +36,12 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.corpus import load_corpus  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.corpus import context_before, load_corpus, sample_excerpt  # noqa: E402
+from app.game.judge import Judge  # noqa: E402
+from app.game.passages import CONTEXT_LENGTH, Writing, make_facing_passage  # noqa: E402
 from app.lm.checkpoints import find_checkpoints, load_checkpoint, read_header  # noqa: E402
+from app.lm.constraints import training_lexicon  # noqa: E402
 from app.lm.rnn import CharRNN, RNNConfig  # noqa: E402
 from app.lm.sampling import SamplingParams  # noqa: E402
 
@@ -88,6 +96,7 @@ def sampling_figures(path: Path, threads: int, runs: int) -> dict:
     started = time.perf_counter()
     model.sample(SamplingParams(length=400, seed=0), count=batch)
     batched = batch * 400 / (time.perf_counter() - started)
+    constrained = constrained_latencies(model, runs)
     return {
         "model": model.name,
         "threads": threads,
@@ -95,8 +104,49 @@ def sampling_figures(path: Path, threads: int, runs: int) -> dict:
         "latency_400_min_ms": round(min(latencies) * 1000, 1),
         "single_stream_chars_per_second": round(400 / statistics.median(latencies)),
         f"batched_{batch}_chars_per_second": round(batched),
+        "constrained_400_p50_ms": round(statistics.median(constrained["one"]) * 1000, 1),
+        f"hard_best_of_{constrained['candidates']}_p50_ms": round(
+            statistics.median(constrained["hard"]) * 1000, 1
+        ),
         "runs": runs,
     }
+
+
+GAME: dict = {}  # the corpus, its lexicon and the judge, built once for every model
+
+
+def constrained_latencies(model, runs: int) -> dict:
+    """Seconds per fake written as the game writes one at 0.75: `one` on the excerpt's scaffold
+    under the lexicon, `hard` the best of HARD_CANDIDATES by the shipped judge."""
+    if not GAME:
+        GAME["corpus"] = load_corpus()
+        GAME["lexicon"] = training_lexicon(GAME["corpus"])
+        settings = Settings()
+        path = settings.resolved_judge_path()
+        GAME["judge"] = Judge.load(path).scores if path.is_file() else None
+        GAME["candidates"] = settings.hard_candidates
+    corpus = GAME["corpus"]
+    figures: dict = {"one": [], "hard": [], "candidates": GAME["candidates"]}
+    for seed in range(runs):
+        excerpt = sample_excerpt(corpus, 400, seed=seed, split="test")
+        context = context_before(corpus, excerpt, CONTEXT_LENGTH)
+        for name, candidates in (("one", 1), ("hard", GAME["candidates"])):
+            started = time.perf_counter()
+            made = make_facing_passage(
+                model,
+                excerpt,
+                temperature=0.75,
+                seed=seed,
+                copied_length=lambda text: 0,
+                writing=Writing(lexicon=True, candidates=candidates),
+                lexicon=GAME["lexicon"],
+                judge=GAME["judge"] if candidates > 1 else None,
+                context=context,
+            )
+            figures[name].append(time.perf_counter() - started)
+            if made is None:
+                print(f"  no passage for excerpt {seed} ({name})", flush=True)
+    return figures
 
 
 def bits_table(tiny_text: str | None) -> list[dict]:

@@ -24,6 +24,10 @@ the generated one's model. For real and generated side by side it prints:
                     accuracy by difficulty and by model, trained on all levels at once, and
                     trained within each level
 
+It also reads how fast the refiller wrote while warming: passages are written one at a time, so
+the gap between one stored passage and the next is what the next one cost (rejected tries
+included); by difficulty, that gives the refiller's passages per minute at each level.
+
 A served passage that comes round twice (the bank reuses served passages when a key runs dry)
 counts once. Figures: docs/tells.md.
 """
@@ -44,7 +48,7 @@ from serve import REPO_ROOT, Server, free_port, wait_until  # benchmarks/serve.p
 
 sys.path.insert(0, str(REPO_ROOT))
 from app.corpus import WORD, load_corpus, speeches_of  # noqa: E402
-from app.game.judge import JudgeConfig  # noqa: E402
+from app.game.judge import Judge, JudgeConfig  # noqa: E402
 from app.game.judge_training import Example, cross_validated_pair_accuracy  # noqa: E402
 from app.game.rules import TEMPERATURES  # noqa: E402
 
@@ -210,14 +214,50 @@ def judge_figures(rows: list[dict], seed: int) -> dict:
                 cross_validated_pair_accuracy(level, config, folds=5, seed=seed)[0], 4
             )
     served_verdicts = [r["judge"]["correct"] for r in rows if r.get("judge")]
+    ours = REPO_ROOT / "models" / "judge" / "judge.safetensors"  # this checkout's, on any rounds
+    shipped = None
+    if ours.is_file():
+        scores = Judge.load(ours).scores
+        real, fake = scores([r["real"] for r in rows]), scores([r["generated"] for r in rows])
+        shipped = round(float((real > fake).mean()), 4)
     return {
         "overall": round(overall, 4),
         "by_difficulty": accuracy_by(lambda e: e.difficulty),
         "by_model": accuracy_by(lambda e: e.model),
         "within_level": within,
-        "shipped_judge_on_these_rounds": (
+        # the server's judge, as its reveal said (None: a server without one)
+        "served_judge_on_these_rounds": (
             round(sum(served_verdicts) / len(served_verdicts), 4) if served_verdicts else None
         ),
+        "this_checkouts_judge_on_these_rounds": shipped,
+    }
+
+
+def refill_rates(database: Path, rows: list[dict], warmed: int) -> dict:
+    """Seconds per passage and passages per minute by difficulty, from the times of the first
+    `warmed` passages stored, those of the warming pool (the refiller writes one at a time; once
+    rounds are played it waits on them)."""
+    import sqlite3
+    from datetime import datetime
+
+    difficulty_of = {(r["model"], r["temperature"]): r["difficulty"] for r in rows}
+    with sqlite3.connect(database) as connection:
+        stored = connection.execute(
+            "SELECT model, temperature, created_at FROM passages ORDER BY id LIMIT ?", (warmed,)
+        ).fetchall()
+    costs: dict[str, list[float]] = {}
+    for (_, _, before), (model, temperature, after) in zip(stored, stored[1:], strict=False):
+        gap = (datetime.fromisoformat(after) - datetime.fromisoformat(before)).total_seconds()
+        level = difficulty_of.get((model, temperature))
+        if level is not None:
+            costs.setdefault(level, []).append(gap)
+    return {
+        level: {
+            "passages": len(gaps),
+            "seconds_per_passage": round(statistics.mean(gaps), 3),
+            "passages_per_minute": round(60 / statistics.mean(gaps), 1),
+        }
+        for level, gaps in sorted(costs.items())
     }
 
 
@@ -250,6 +290,7 @@ def run(args: argparse.Namespace) -> dict:
                 log(f"{difficulty}: {sum(r['difficulty'] == difficulty for r in rows)} rounds")
         finally:
             server.stop()
+        refill = refill_rates(folder / "data" / "tells.db", rows, full)
     measures = Measures()
     by_difficulty = {
         d: side_by_side([r for r in rows if r["difficulty"] == d], measures) for d in DIFFICULTIES
@@ -261,6 +302,7 @@ def run(args: argparse.Namespace) -> dict:
         "pool_target": args.pool_target,
         "warm_pool_seconds": round(warm_seconds, 1),
         "passages_per_minute_warming": round(full / warm_seconds * 60, 1),
+        "refill_by_difficulty": refill,
         "overall": side_by_side(rows, measures),
         "by_difficulty": by_difficulty,
         "by_model": {
@@ -280,6 +322,11 @@ def print_table(result: dict) -> None:
         f"pool warm in {result['warm_pool_seconds']} s "
         f"({result['passages_per_minute_warming']} passages/min)"
     )
+    for level, rate in result["refill_by_difficulty"].items():
+        print(
+            f"  refill at {level}: {rate['passages_per_minute']} passages/min "
+            f"({rate['seconds_per_passage']} s each, {rate['passages']} passages)"
+        )
     header = (
         f"{'':16} {'pairs':>5} {'cast R/G':>13} {'speakers R/G':>12} {'lines/sp R/G':>12} "
         f"{'invented R/G':>13} {'heading':>7} {'len ratio':>9} {'in 10%':>6} {'more-sp':>7}"
@@ -302,8 +349,9 @@ def print_table(result: dict) -> None:
     print(f"judge (cross-validated on the served pairs): overall {judge['overall']:.1%}")
     for name in ("by_difficulty", "by_model", "within_level"):
         print(f"  {name}: " + ", ".join(f"{k} {v:.1%}" for k, v in judge[name].items()))
-    if judge["shipped_judge_on_these_rounds"] is not None:
-        print(f"  the shipped judge on these rounds: {judge['shipped_judge_on_these_rounds']:.1%}")
+    for name in ("served_judge_on_these_rounds", "this_checkouts_judge_on_these_rounds"):
+        if judge[name] is not None:
+            print(f"  {name.replace('_', ' ')}: {judge[name]:.1%}")
 
 
 def main() -> int:

@@ -35,6 +35,7 @@ from app.lm.base import ModelInfo
 from app.lm.checkpoint_file import CheckpointError, read_arrays, read_header, save_checkpoint
 
 KIND = "judge"
+LEVEL_ORDER = ("easy", "medium", "hard")  # app.game.rules.DIFFICULTIES less "mixed"
 CHAR_ORDERS = (1, 2, 3, 4)
 CHAR_BUCKETS = 2**15
 WORD_BUCKETS = 2**13
@@ -200,6 +201,31 @@ class Judge:
     @property
     def name(self) -> str:
         return self.info.name
+
+    def describe(self) -> dict[str, Any]:
+        """Its held-out figures for the How page: the pair accuracy that orders the levels
+        (hard: its pick of the candidates, as the game serves it) and by model."""
+        figures = self.info.figures or {}
+        held_out = figures.get("held_out") or {}
+        levels = figures.get("by_difficulty") or held_out.get("by_difficulty") or {}
+        by_difficulty = [
+            {"key": level, **levels[level]} for level in LEVEL_ORDER if level in levels
+        ]
+        accuracies = [row["accuracy"] for row in by_difficulty]
+        return {
+            "name": self.name,
+            "pairs": held_out.get("pairs"),
+            "accuracy": held_out.get("accuracy"),
+            "by_difficulty": by_difficulty,
+            "by_model": [
+                {"key": model, **row} for model, row in sorted(held_out.get("by_model", {}).items())
+            ],
+            "candidates": (figures.get("hard_best_of") or {}).get("candidates"),
+            "train_pairs": (self.info.training or {}).get("train_pairs"),
+            # easy is the most tellable and hard the least, as measured
+            "levels_ordered": len(accuracies) > 1
+            and all(a > b for a, b in zip(accuracies, accuracies[1:], strict=False)),
+        }
 
     def design(self, texts: Sequence[str]) -> np.ndarray:
         """The judge's inputs for these texts. (N, width)"""

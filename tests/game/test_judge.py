@@ -177,3 +177,42 @@ def test_train_judge_measures_it_on_the_validation_plays_by_model_and_difficulty
     assert any("pairs from the val plays" in line for line in lines)
     reloaded = Judge.load(judge.save(tmp_path / "j.safetensors"))
     assert reloaded.info.figures == json.loads(json.dumps(figures))
+
+
+def with_levels(judge: Judge, easy: float, medium: float, hard: float) -> Judge:
+    judge.info.figures = {
+        "held_out": {
+            "pairs": 30,
+            "accuracy": 0.8,
+            "by_model": {"t3": {"pairs": 30, "accuracy": 0.8}},
+            "by_difficulty": {"easy": {"pairs": 10, "accuracy": easy}},
+        },
+        "hard_best_of": {"pairs": 10, "accuracy": hard, "candidates": 4},
+        "by_difficulty": {
+            "hard": {"pairs": 10, "accuracy": hard},
+            "medium": {"pairs": 10, "accuracy": medium},
+            "easy": {"pairs": 10, "accuracy": easy},
+        },
+    }
+    return judge
+
+
+def test_the_judge_describes_its_levels_easiest_first_and_whether_they_are_in_order(trained):
+    judge, _ = trained
+    described = with_levels(judge, 0.95, 0.85, 0.7).describe()
+    assert [row["key"] for row in described["by_difficulty"]] == ["easy", "medium", "hard"]
+    assert [row["accuracy"] for row in described["by_difficulty"]] == [0.95, 0.85, 0.7]
+    assert described["by_model"] == [{"key": "t3", "pairs": 30, "accuracy": 0.8}]
+    assert described["candidates"] == 4 and described["levels_ordered"] is True
+    assert with_levels(judge, 0.85, 0.9, 0.7).describe()["levels_ordered"] is False
+
+
+def test_the_shipped_judge_finds_easy_the_most_tellable_level_and_hard_the_least():
+    """The presets (app/game/rules.py) are chosen by these measured figures: a retrained judge
+    that no longer orders them calls for new presets."""
+    from app.config import PROJECT_ROOT
+
+    shipped = Judge.load(PROJECT_ROOT / "models" / "judge" / "judge.safetensors")
+    described = shipped.describe()
+    assert [row["key"] for row in described["by_difficulty"]] == ["easy", "medium", "hard"]
+    assert described["levels_ordered"], described["by_difficulty"]

@@ -186,8 +186,8 @@ def test_an_expired_round_is_409(client):
 
 
 def test_difficulty_picks_the_temperatures_of_its_preset(client):
-    # the only model is an n-gram: easy plays it at 1.0, medium at 0.8, hard falls back to both
-    for difficulty, temperatures in (("easy", {1.0}), ("medium", {0.8})):
+    # the only model is an n-gram: easy plays it at 0.8, medium at 1.0, hard falls back to both
+    for difficulty, temperatures in (("easy", {0.8}), ("medium", {1.0})):
         for _ in range(4):
             body = new_round(client, difficulty=difficulty)
             _, passage = stored(client, body["round_id"])

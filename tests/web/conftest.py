@@ -19,6 +19,7 @@ from app.config import PROJECT_ROOT
 
 # -- a real server and a real browser, for the browser tests -----------------------------------
 CHROMIUM = Path("/usr/bin/chromium")
+SHIPPED_JUDGE = PROJECT_ROOT / "models" / "judge" / "judge.safetensors"
 STARTUP_TIMEOUT = 60  # seconds for the server to load the model and answer /healthz
 
 # Runs in every page before its own scripts; Playwright's init scripts are not subject to the CSP.
@@ -54,11 +55,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server_url(chromium, tmp_path_factory, shipped_ngram) -> Iterator[str]:
-    """`realornn serve` on a free port, with its own database and only the shipped char 7-gram."""
+    """`realornn serve` on a free port, with its own database, the shipped char 7-gram and the
+    shipped machine judge."""
     data_dir = tmp_path_factory.mktemp("browser-server")
     models_dir = data_dir / "models"
-    models_dir.mkdir()
+    (models_dir / "judge").mkdir(parents=True)
     shutil.copy(shipped_ngram, models_dir / shipped_ngram.name)
+    shutil.copy(SHIPPED_JUDGE, models_dir / "judge" / SHIPPED_JUDGE.name)
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{data_dir / 'game.db'}",

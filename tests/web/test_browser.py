@@ -68,10 +68,16 @@ def test_pair_round_played_by_clicking_is_revealed_and_counted(page, server_url,
     assert page.locator("#passages .heatmap span").count() > 100  # one span per character
     expect(page.locator("#guesses")).to_have_text("1")
     expect(page.locator("#next-round")).to_be_focused()
+    # the machine judge's verdict on the same round, shown only now
+    expect(page.locator("#judge-verdict")).to_be_visible()
+    expect(page.locator("#judge-verdict")).to_contain_text(
+        re.compile(r"machine judge thought passage [12] was real \(\d+% sure\)")
+    )
 
     page.goto("/stats")
     expect(page.locator("#overall-guesses")).to_have_text(str(guesses_before + 1))
     expect(page.locator("#stats-empty")).to_have_count(0)
+    expect(page.locator("#stats-judge")).to_contain_text("All rounds")  # a judged round counted
     assert problems == []
 
 

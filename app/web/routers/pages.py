@@ -74,7 +74,14 @@ def leaderboard_page(request: Request, state: State) -> HTMLResponse:
 
 @router.get("/how", response_class=HTMLResponse)
 def how(request: Request, state: State) -> HTMLResponse:
-    return render(request, "how.html", "how", models=models_context(state))
+    judge = state.models.judge
+    return render(
+        request,
+        "how.html",
+        "how",
+        models=models_context(state),
+        judge=judge.describe() if judge is not None else None,
+    )
 
 
 @router.get("/classroom", response_class=HTMLResponse)

@@ -32,6 +32,17 @@ def judged_client(tmp_path_factory, plays_corpus, settings_factory):
         JudgeConfig(char_buckets=2**12, word_buckets=2**10),
     )
     judge.info.name = "tiny-judge"
+    judge.info.figures = {  # as `realornn train judge` measures them, for the How page
+        "held_out": {
+            "pairs": 60,
+            "accuracy": 0.9,
+            "by_model": {"char-7gram-kn": {"pairs": 60, "accuracy": 0.9}},
+        },
+        "by_difficulty": {
+            "easy": {"pairs": 30, "accuracy": 0.97},
+            "medium": {"pairs": 30, "accuracy": 0.83},
+        },
+    }
     judge.save(folder / "judge" / "judge.safetensors")
     settings = settings_factory(tmp_path_factory.mktemp("data"), folder)
     with TestClient(create_app(settings)) as client:
@@ -132,3 +143,18 @@ def test_a_classroom_reveal_shows_the_judge_beside_the_room(judged_client):
     assert said["model"] == "tiny-judge"
     assert said["correct"] is (passage.judge_real > passage.judge_generated)
     assert said["pick"] == (revealed["answer"] if said["correct"] else 1 - revealed["answer"])
+
+
+def test_the_how_page_orders_the_levels_by_the_judges_measured_accuracy(judged_client):
+    page = judged_client.get("/how").text
+    assert 'id="fair"' in page and 'id="judge"' in page
+    table = page[page.index('id="judge-table"') : page.index("</table>", page.index("judge-table"))]
+    assert "60 held-out pairs" in table
+    assert table.index("easy") < table.index("97%") < table.index("medium") < table.index("83%")
+    assert "char-7gram-kn" in table and "90%" in table
+    assert "not in order" not in page
+
+
+def test_the_how_page_says_when_there_is_no_judge(client):
+    page = client.get("/how").text
+    assert "no machine judge" in page and 'id="judge-table"' not in page
