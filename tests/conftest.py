@@ -1,7 +1,12 @@
 """Fixtures shared by the whole test suite: the corpus, and a real app (lifespan, SQLite file,
-pool thread) on the shipped char 7-gram, per test module."""
+pool thread) on the shipped char 7-gram, per test module.
+
+A test module that sets `DATABASES = BOTH` runs every test that uses the app (or the `database`
+fixture) twice: on a SQLite file and on a fresh database of a real PostgreSQL server that the
+suite starts once (tests/postgres.py)."""
 
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +18,40 @@ from app.config import PROJECT_ROOT, Settings
 from app.corpus import PlaysCorpus, load_corpus
 from app.web.main import create_app
 from tests.playing import layout_of
+from tests.postgres import PostgresServer, skip_or_fail
+
+BOTH = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    if "database" in metafunc.fixturenames:
+        kinds = getattr(metafunc.module, "DATABASES", ("sqlite",))
+        metafunc.parametrize("database", kinds, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole run (skipped, or failed in CI, where missing). Its
+    folder is a fresh one in the system's temporary folder, not under pytest's (which is private
+    to the user running the tests, and the server may run as `postgres`)."""
+    skip_or_fail()
+    folder = Path(tempfile.mkdtemp(prefix="realornn-postgres-"))
+    server = PostgresServer(folder)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def database(request) -> str:
+    """The module's DATABASE_URL: "" (a SQLite file in the data folder) or a fresh PostgreSQL
+    database."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        return ""
+    return request.getfixturevalue("postgres_server").create_database()
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +85,8 @@ def make_settings(data_dir: Path, models_dir: Path, **overrides) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory, ngram_models_dir) -> Settings:
-    return make_settings(tmp_path_factory.mktemp("data"), ngram_models_dir)
+def settings(tmp_path_factory, ngram_models_dir, database) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("data"), ngram_models_dir, database_url=database)
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +125,11 @@ def shipped_ngram() -> Path:
 
 
 @pytest.fixture(scope="module")
-def played(tmp_path_factory, ngram_models_dir, settings_factory):
+def played(tmp_path_factory, ngram_models_dir, settings_factory, database):
     """A fresh server where one player made 3 right and 2 wrong guesses."""
-    settings = settings_factory(tmp_path_factory.mktemp("data"), ngram_models_dir)
+    settings = settings_factory(
+        tmp_path_factory.mktemp("data"), ngram_models_dir, database_url=database
+    )
     with TestClient(create_app(settings)) as client:
         client.put("/api/players/me", json={"nickname": "=cmd|calc"})
         for i in range(5):

@@ -11,7 +11,10 @@ from sqlalchemy import update
 
 from app.db import Round, utcnow
 from app.web.main import create_app
+from tests.conftest import BOTH
 from tests.playing import answer_of, bearer, join, new_room
+
+DATABASES = BOTH  # every test with the app runs on SQLite and on a real PostgreSQL
 
 
 def test_a_whole_lesson(server):

@@ -120,6 +120,31 @@ def test_a_facing_passage_has_its_excerpts_speakers_and_lines(plays_corpus, smal
         assert facing.recipe.scaffold == shape_of(speeches_of(excerpt.text))
 
 
+def test_a_fakes_lines_are_as_long_as_the_real_ones_neither_shorter_nor_longer(
+    plays_corpus, small_model, lexicon
+):
+    """Line length is no tell: over many fakes their lines are neither shorter nor longer than
+    the real lines they stand for, more often than chance allows."""
+    shorter, differences = 0, []
+    for seed in range(40):
+        excerpt = sample_excerpt(plays_corpus, 400, seed=seed)
+        facing = make_facing_passage(
+            small_model, excerpt, temperature=0.8, seed=seed, copied_length=lambda text: 0,
+            writing=Writing(lexicon=True), lexicon=lexicon,
+        )  # fmt: skip
+        assert facing is not None
+
+        def mean_line(text: str) -> float:
+            lines = [len(line) for _, speech in speeches_of(text) for line in speech]
+            return sum(lines) / len(lines)
+
+        difference = mean_line(facing.text) - mean_line(excerpt.text)
+        differences.append(difference)
+        shorter += difference < 0
+    assert abs(sum(differences) / len(differences)) < 1.0  # characters per line
+    assert 10 <= shorter <= 30  # of 40: a binomial(40, 1/2) falls outside 1 time in 500
+
+
 def test_under_the_lexicon_every_spoken_word_is_a_word_of_the_training_plays(
     plays_corpus, small_model, lexicon
 ):

@@ -12,7 +12,10 @@ from app.db import Player, Round, utcnow
 from app.game import COPY_LIMIT, LENGTH_TOLERANCE, Recipe, regenerate, rounds
 from app.game.players import KnownPlayers, PlayerClaim
 from app.web.schemas import GuessResponse
+from tests.conftest import BOTH
 from tests.playing import new_round, stored
+
+DATABASES = BOTH  # every test with the app runs on SQLite and on a real PostgreSQL
 
 
 def test_round_ids_are_random(client):
@@ -101,9 +104,15 @@ def play_a_round(client) -> tuple[dict, dict]:
     return body, guess.json()
 
 
+def sqlite_only(client) -> None:
+    if not client.app.state.realornn.game_writes.holds:
+        pytest.skip("SQLite's held connection and its prepared statements")
+
+
 def test_the_hot_path_runs_its_statements_on_the_driver(client):
     from app.game import pool, rounds
 
+    sqlite_only(client)
     writes = client.app.state.realornn.game_writes
     play_a_round(client)
     with writes.transaction() as connection:  # the held connection, kept between requests
@@ -114,6 +123,7 @@ def test_the_hot_path_runs_its_statements_on_the_driver(client):
 
 def test_rounds_and_guesses_answer_alike_through_plain_sqlalchemy(client):
     """As on PostgreSQL: no held connection, every statement through SQLAlchemy Core."""
+    sqlite_only(client)
     writes = client.app.state.realornn.game_writes
     held_body, held_reveal = play_a_round(client)
     writes.holds = False

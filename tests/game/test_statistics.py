@@ -7,7 +7,10 @@ from sqlalchemy import select
 from app.db import Guess, Round
 from app.game import length_bucket, saw_generated, tally, wilson_interval
 from app.web.main import create_app
+from tests.conftest import BOTH
 from tests.playing import layout_of
+
+DATABASES = BOTH  # every test with the app runs on SQLite and on a real PostgreSQL
 
 
 def test_wilson_matches_published_values():

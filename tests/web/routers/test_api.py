@@ -9,6 +9,9 @@ from fastapi.testclient import TestClient
 from app.config import PROJECT_ROOT
 from app.corpus import TEST_PLAYS
 from app.web.main import create_app
+from tests.conftest import BOTH
+
+DATABASES = BOTH  # every test with the app runs on SQLite and on a real PostgreSQL
 
 
 def test_healthz_counts_the_models(client):

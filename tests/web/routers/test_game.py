@@ -8,7 +8,10 @@ from pydantic import TypeAdapter
 
 from app.web.cookies import COOKIE
 from app.web.schemas import GuessResponse, RoundResponse
+from tests.conftest import BOTH
 from tests.playing import new_round, stored
+
+DATABASES = BOTH  # every test with the app runs on SQLite and on a real PostgreSQL
 
 
 def test_a_pair_round_shows_two_texts_and_nothing_else(client):

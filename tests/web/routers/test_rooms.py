@@ -3,7 +3,10 @@ and the cookies the pages use."""
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import BOTH
 from tests.playing import bearer, join, new_room
+
+DATABASES = BOTH  # every test with the app runs on SQLite and on a real PostgreSQL
 
 
 def test_only_the_host_runs_the_room(server):
