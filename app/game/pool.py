@@ -166,6 +166,12 @@ class PassagePool:
     def ready(self) -> int:
         return sum(min(fresh, self.target) for fresh, _ in self.counts().values())
 
+    def waiting(self) -> list[PoolKey]:
+        """The keys in play with no passage stored yet: a round drawn for one of them has
+        nothing to show (a served passage will do: the bank reuses them)."""
+        counts = self.counts()
+        return [key for key in self.keys if counts.get(key, (0, 0))[1] == 0]
+
     def pick(
         self, session: Session | Connection, keys: list[PoolKey], rng: random.Random | None = None
     ) -> PooledPassage | None:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.corpus import ExcerptError, sample_excerpt
 from app.corpus.excerpts import MAX_EXCERPT_LENGTH, MIN_EXCERPT_LENGTH
@@ -24,6 +24,21 @@ MAX_SAMPLE_LENGTH = 2000  # characters after the prime; longer is a job for the 
 @router.get("/healthz", tags=["meta"])
 def healthz(state: State) -> dict:
     return {"status": "ok", "models": len(state.models), "pool_ready": state.pool.ready()}
+
+
+@router.get("/readyz", tags=["meta"], responses={503: {"description": "not ready yet"}})
+def readyz(state: State) -> JSONResponse:
+    """Readiness, for a load balancer: 200 once the models are loaded and the pool holds a
+    passage for every (model, temperature) in play, else 503 naming the keys still waiting.
+    /healthz stays liveness."""
+    waiting = [f"{key.model}@{key.temperature}" for key in state.pool.waiting()]
+    body = {
+        "status": "waiting" if waiting else "ready",
+        "models": len(state.models),
+        "keys": len(state.pool.keys),
+        "waiting": waiting,
+    }
+    return JSONResponse(body, status_code=503 if waiting else 200)
 
 
 @router.get("/api/models", tags=["models"])

@@ -20,6 +20,33 @@ def test_healthz_counts_the_models(client):
     assert body["models"] == 1
 
 
+def test_readyz_is_503_naming_the_waiting_keys_until_every_key_has_a_passage(
+    tmp_path, ngram_models_dir, settings_factory
+):
+    from fastapi.testclient import TestClient
+
+    from app.web.main import create_app
+
+    cold = settings_factory(tmp_path / "cold", ngram_models_dir, pool_refill="off")
+    with TestClient(create_app(cold)) as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json() == {
+            "status": "waiting",
+            "models": 1,
+            "keys": 2,
+            "waiting": ["char-7gram-kn@0.8", "char-7gram-kn@1.0"],
+        }
+        assert client.get("/healthz").status_code == 200  # alive all the same
+
+
+def test_readyz_is_200_once_the_pool_holds_a_passage_for_every_key(client, pool_waiter):
+    pool_waiter(client, ready=2)
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready" and response.json()["waiting"] == []
+
+
 def test_models_lists_each_generator_with_its_figures(client):
     (model,) = client.get("/api/models").json()["models"]
     assert model["name"] == "char-7gram-kn"
