@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     judge_path: str = ""
     # Candidates written per passage at "hard"; the judge keeps the one it finds most real.
     hard_candidates: int = Field(default=8, ge=1, le=16)
+    # Rate limits per player and per address on rounds, guesses, samples, streams, joins and
+    # votes (app/web/limits.py): a scripted client gets 429 with Retry-After, a player never.
+    # Off only for load benchmarks that play 32 players from one address.
+    rate_limits: bool = True
+    # Where the limits count: "memory://" (this process; N replicas then allow N times the
+    # limit) or a store the replicas share, any URI of the `limits` library
+    # ("redis://host:6379", with `pip install redis`).
+    rate_limit_storage: str = "memory://"
+    # The largest request body, in bytes: larger gets 413 (every JSON body of the API is tiny).
+    max_body_bytes: int = Field(default=16_384, ge=1024)
     # Templates and static files (top-level folders of the project).
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"

@@ -65,11 +65,12 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    """One throwaway cluster: trust authentication on 127.0.0.1 only, fsync off (a test's data
-    need not survive a power cut; the crash benchmark runs with the defaults)."""
+    """One throwaway cluster: trust authentication on 127.0.0.1 only, fsync off unless `durable`
+    (a test's data need not survive a power cut; the crash benchmark's must)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, durable: bool = False):
         self.folder = folder
+        self.durable = durable  # fsync, synchronous_commit and full_page_writes on (crash.py)
         self.bin = binaries()
         self.port = free_port()
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -89,9 +90,11 @@ class PostgresServer:
         data = self.folder / "data"
         self._run(str(self.bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                   "-E", "UTF8", "--locale=C.UTF-8")  # fmt: skip
+        durability = "on" if self.durable else "off"
         options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+            f"-c fsync={durability} -c synchronous_commit={durability} "
+            f"-c full_page_writes={durability} -c max_connections=200"
         )
         self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-o", options,
                   "-l", str(self.folder / "server.log"), "-w", "-t", str(STARTUP_TIMEOUT),

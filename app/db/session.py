@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import SQLiteSynchronous
+from app.db.notify import migration_lock
 from app.db.prepared import PreparedConnection
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -61,7 +62,8 @@ def alembic_config(url: str) -> Config:
 def migrate(url: str) -> None:
     """Create or upgrade the schema to the newest migration."""
     make_engine(url).dispose()  # makes the SQLite folder
-    command.upgrade(alembic_config(url), "head")
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), "head")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import GeneratedPassage, Guess, Player, Room, RoomMember, Round, transaction, utcnow
+from app.db.notify import announce_room_change
 from app.game import rounds as game_rounds
 from app.game.judge import judged_correctly
 from app.game.pool import PassagePool, PooledPassage
@@ -146,6 +147,7 @@ def open_room(
 
 def bump(session: Session, room: Room) -> None:
     session.execute(update(Room).where(Room.code == room.code).values(version=Room.version + 1))
+    announce_room_change(session, room.code)
 
 
 # -- the session's flow ------------------------------------------------------------------------
@@ -199,6 +201,7 @@ def start_round(session: Session, room: Room, passage: GeneratedPassage | Pooled
     ).rowcount
     if taken != 1:  # another start won the race
         raise Conflict("the current round is still open: reveal it first")
+    announce_room_change(session, room.code)
     return round_
 
 
@@ -299,6 +302,7 @@ def reveal(session: Session, room: Room, round_id: str) -> dict:
             .where(Room.code == room.code, Room.current_round_id == round_id)
             .values(status="revealed", version=Room.version + 1)
         )
+        announce_room_change(session, room.code)
         for guess in session.scalars(select(Guess).where(Guess.round_id == round_id)):
             if guess.player_id is not None:
                 game_rounds.record_score(session, guess.player_id, guess.correct)
@@ -336,6 +340,7 @@ def end(session: Session, room: Room) -> None:
         .where(Room.code == room.code)
         .values(status="ended", ended_at=utcnow(), version=Room.version + 1)
     )
+    announce_room_change(session, room.code)
     session.refresh(room)
 
 

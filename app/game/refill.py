@@ -25,9 +25,13 @@ the refiller that works sees the count of the worker that started it only.)
 One refiller per data folder. With `--workers N` every worker's lifespan starts one; an exclusive
 lock on `DATA_DIR/pool.lock` lets one of them work while the others wait for the lock (they load
 no model while they wait), so a dying refiller is replaced and N processes never top up the same
-keys at once. A refiller stops when told to, or when the worker that started it is gone.
+keys at once. On PostgreSQL, replicas on other hosts share the bank but no data folder: there the
+refiller that holds the lock file also waits for a PostgreSQL advisory lock (app/db/notify.py),
+so one refiller works across every host. A refiller stops when told to, or when the worker that
+started it is gone.
 """
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -41,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
+from app.db.notify import is_postgresql, try_advisory_lock
 
 try:
     import fcntl
@@ -136,6 +141,24 @@ def wait_for_lock(path: Path, stop: Event, parent_pid: int):
     return None
 
 
+def wait_for_database_lock(url: str, stop: Event, parent_pid: int):
+    """On PostgreSQL, replicas on other hosts share no lock file: the refill lock there is an
+    advisory lock, held by a connection of this process (a context manager that closes it, and
+    so releases the lock); None if told to stop first. On SQLite: a no-op context."""
+    if not is_postgresql(url):
+        return contextlib.nullcontext()
+    while not stop.is_set() and os.getppid() == parent_pid:
+        try:
+            held = try_advisory_lock(url)
+        except Exception as error:  # the database restarting: try again
+            log.warning("passage pool: cannot ask for the refill lock: %s", error)
+            held = None
+        if held is not None:
+            return held
+        stop.wait(LOCK_POLL_SECONDS)
+    return None
+
+
 def wait_for_quiet(in_flight, stop: Event, quiet: float = QUIET_SECONDS) -> float:
     """Return once the server's writer has had no round or guess in flight for `quiet` seconds
     (`in_flight`: [count, time.monotonic() of its last change]), or after MAX_DEFER_SECONDS,
@@ -183,22 +206,31 @@ def refill_main(
     if lock is None:
         return
     with lock:
-        pool = build_refill_pool(settings)
-        if pool is None:
+        database_lock = wait_for_database_lock(settings.resolved_database_url(), stop, parent_pid)
+        if database_lock is None:
             return
-        log.info("passage pool: refilling in process %d (nice 19)", os.getpid())
+        with database_lock:
+            refill_with_lock(settings, stop, parent_pid, passages, in_flight)
 
-        def produce(key, in_bank: int) -> bool:
-            return hand_over(pool, key, in_bank, passages, stop, in_flight)
 
-        while not stop.is_set() and os.getppid() == parent_pid:
-            try:
-                made = pool.refill_once(should_stop=stop.is_set, produce=produce)
-            except Exception:  # a bad model must not end the refill for the others
-                log.exception("passage pool: refill failed")
-                made = 0
-            if not made:
-                stop.wait(IDLE_SECONDS)
+def refill_with_lock(settings: Settings, stop: Event, parent_pid: int, passages: Queue, in_flight):
+    """The refill itself, once this process holds the refill lock(s)."""
+    pool = build_refill_pool(settings)
+    if pool is None:
+        return
+    log.info("passage pool: refilling in process %d (nice 19)", os.getpid())
+
+    def produce(key, in_bank: int) -> bool:
+        return hand_over(pool, key, in_bank, passages, stop, in_flight)
+
+    while not stop.is_set() and os.getppid() == parent_pid:
+        try:
+            made = pool.refill_once(should_stop=stop.is_set, produce=produce)
+        except Exception:  # a bad model must not end the refill for the others
+            log.exception("passage pool: refill failed")
+            made = 0
+        if not made:
+            stop.wait(IDLE_SECONDS)
 
 
 def build_refill_pool(settings: Settings):

@@ -1,7 +1,9 @@
 """Live room state for Server-Sent Events.
 
 One watcher per room with listeners: it wakes when this process changes the room (a vote, a
-start, a reveal: `notify`) or once a second (another worker process may have changed it), reads
+start, a reveal: `notify`), when another replica did on PostgreSQL (its NOTIFY, heard by
+app/db/notify.py's listener, calls `notify` here too), or once a second (another worker process
+on SQLite may have changed it), reads
 the room's version, and only when it moved computes the public state once and hands the same
 JSON to every listener. So 200 phones cost one state query per change, not 200.
 """

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from app.config import Settings, get_settings
 from app.corpus import load_corpus
 from app.db import HeldConnection, Room, make_engine, migrate, session_factory
+from app.db.notify import RoomChangeListener, is_postgresql
 from app.game import classroom
 from app.game.pool import make_pool
 from app.game.refill import SUPPORTED as refill_process_supported
@@ -20,6 +21,7 @@ from app.game.refill import RefillProcess
 from app.game.registry import ModelRegistry
 from app.web.charts import with_room_charts
 from app.web.events import RoomEvents
+from app.web.limits import RateLimiter, RequestLimits
 from app.web.routers import api, game, pages, rooms, stats, tape
 from app.web.security import SecurityHeaders
 from app.web.state import AppState
@@ -67,6 +69,7 @@ def build_state(settings: Settings, *, run_migrations: bool = True) -> AppState:
         pool=pool,
         room_events=RoomEvents(read_version, read_state),
         game_writes=HeldConnection(engine),
+        rate_limiter=RateLimiter(settings.rate_limit_storage) if settings.rate_limits else None,
     )
 
 
@@ -116,6 +119,10 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             refill.start(store=state.pool.store)
         elif mode == "thread":
             state.pool.start()
+        # PostgreSQL: another replica's room changes arrive by NOTIFY, not only by the poll
+        url = settings.resolved_database_url()
+        listener = RoomChangeListener(url, state.room_events.notify) if is_postgresql(url) else None
+        app.state.room_listener = listener.start() if listener else None
         log.info(
             "serving %d models (%s); heatmap: %s",
             len(state.models),
@@ -125,6 +132,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         try:
             yield
         finally:
+            if listener is not None:
+                listener.stop()
             if refill is not None:
                 IN_FLIGHT.unshare(refill.players_busy)
                 refill.stop()
@@ -142,7 +151,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         docs_url=None,  # served by pages.py from vendored files: no CDN, no inline script
         redoc_url=None,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: on the 413s and 415s too
 
     @app.exception_handler(classroom.RoomError)
     async def room_error(request: Request, error: classroom.RoomError) -> JSONResponse:

@@ -1,5 +1,6 @@
 """Request and response bodies of the JSON API (OpenAPI at /docs is generated from these)."""
 
+import unicodedata
 from datetime import datetime
 from typing import Any, Literal
 
@@ -76,7 +77,18 @@ class NicknameRequest(Strict):
     @field_validator("nickname")
     @classmethod
     def printable(cls, value: str) -> str:
-        value = " ".join(value.split())
-        if not value or not value.isprintable():
-            raise ValueError("must be 1-24 printable characters")
-        return value
+        return clean_nickname(value)
+
+
+def clean_nickname(value: str) -> str:
+    """NFKC (full-width and styled letters become plain ones: "Ｒｏｍｅｏ" is "Romeo"), runs of
+    white space one space; control and format characters (NUL, bidi overrides, zero widths)
+    refused, naming the first one."""
+    value = " ".join(unicodedata.normalize("NFKC", value).split())
+    for character in value:
+        if not character.isprintable():
+            name = unicodedata.name(character, "a control character")
+            raise ValueError(f"must not hold U+{ord(character):04X} ({name})")
+    if not 1 <= len(value) <= 24:
+        raise ValueError("must be 1-24 printable characters")
+    return value

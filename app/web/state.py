@@ -14,6 +14,7 @@ from app.game.players import KnownPlayers
 from app.game.pool import PassagePool
 from app.game.registry import LoadedModel, ModelRegistry, UnknownModel
 from app.web.events import RoomEvents
+from app.web.limits import RateLimiter
 
 
 @dataclass
@@ -28,6 +29,7 @@ class AppState:
     room_events: RoomEvents
     game_writes: HeldConnection  # the solo game's rounds and guesses (app/web/writer.py)
     known_players: KnownPlayers = field(default_factory=KnownPlayers)  # see claim_player
+    rate_limiter: RateLimiter | None = None  # None: RATE_LIMITS=false (app/web/limits.py)
 
     @property
     def heatmap(self) -> LoadedModel | None:

@@ -1,6 +1,7 @@
 """Health, the generators, samples (whole or streamed), real excerpts."""
 
 import json
+import unicodedata
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from app.lm.base import ConstraintsFor
 from app.lm.constraints import spelled_from
 from app.lm.provenance import TrainingTextUnavailable, describe_copy
 from app.lm.sampling import SamplingError, SamplingParams, draw_seed
+from app.web.limits import rate_limited
 from app.web.state import AppState, get_state
 
 router = APIRouter()
@@ -46,6 +48,19 @@ def list_models(state: State) -> dict:
     return {"models": state.models.describe()}
 
 
+def clean_prime(prime: str) -> str:
+    """The prime as the plays are written: NFC, "\\n" line ends; 422 for control and format
+    characters (NUL, escapes, bidi overrides, zero widths), naming the first."""
+    prime = unicodedata.normalize("NFC", prime.replace("\r\n", "\n").replace("\r", "\n"))
+    for position, character in enumerate(prime):
+        if character != "\n" and not character.isprintable():
+            name = unicodedata.name(character, "a control character")
+            raise HTTPException(
+                422, f"prime: must not hold U+{ord(character):04X} ({name}), at {position}"
+            )
+    return prime
+
+
 class SampleQuery:
     """The query of /api/samples and /api/samples/stream, each parameter with its range."""
 
@@ -65,6 +80,7 @@ class SampleQuery:
             Query(description="every word a word of the training plays (as at medium and hard)"),
         ] = False,
     ):
+        prime = clean_prime(prime)
         self.model, self.prime, self.lexicon = model, prime, lexicon
         self.params = SamplingParams(
             length=length,
@@ -107,7 +123,7 @@ def copy_report(loaded: LoadedModel, text: str) -> dict | None:
     }
 
 
-@router.get("/api/samples", tags=["samples"])
+@router.get("/api/samples", tags=["samples"], dependencies=[Depends(rate_limited("samples"))])
 def sample(state: State, query: Annotated[SampleQuery, Depends()]) -> dict:
     loaded = query.generator(state)
     try:
@@ -131,6 +147,7 @@ def sse(data: dict, event: str | None = None) -> str:
 @router.get(
     "/api/samples/stream",
     tags=["samples"],
+    dependencies=[Depends(rate_limited("streams"))],
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )

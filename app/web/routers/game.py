@@ -15,6 +15,7 @@ from app.game.rules import PoolKey, keys_for
 from app.game.statistics import leaderboards
 from app.web.cookies import give_cookie, player_id_from_cookie
 from app.web.fastjson import json_response
+from app.web.limits import rate_limited
 from app.web.schemas import (
     GuessRequest,
     GuessResponse,
@@ -30,7 +31,12 @@ router = APIRouter(tags=["game"])
 State = Annotated[AppState, Depends(get_state)]
 
 
-@router.post("/api/rounds", status_code=201, response_model=RoundResponse)
+@router.post(
+    "/api/rounds",
+    status_code=201,
+    response_model=RoundResponse,
+    dependencies=[Depends(rate_limited("rounds"))],
+)
 async def new_round(
     body: RoundRequest, state: State, request: Request, response: Response
 ) -> Response:
@@ -81,6 +87,7 @@ def store_round(
 @router.post(
     "/api/rounds/{round_id}/guess",
     response_model=GuessResponse,
+    dependencies=[Depends(rate_limited("guesses"))],
     responses={404: {"description": "no such round"}, 409: {"description": "already guessed"}},
 )
 async def guess(

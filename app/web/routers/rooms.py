@@ -16,6 +16,7 @@ from app.game.export import EXPORT_COLUMNS, csv_text, export_rows
 from app.game.pool import PoolEmpty
 from app.web.charts import with_room_charts
 from app.web.cookies import HOST_COOKIE, PLAYER_COOKIE, room_tokens, set_room_cookie
+from app.web.limits import rate_limited
 from app.web.schemas import NicknameRequest, Strict
 from app.web.state import AppState, get_state, require_known_model
 
@@ -39,7 +40,7 @@ def join_url(state: AppState, request: Request, code: str) -> str:
     return f"{base}/join/{code}"
 
 
-@router.post("/api/rooms", status_code=201)
+@router.post("/api/rooms", status_code=201, dependencies=[Depends(rate_limited("rooms"))])
 def create_room(body: RoomRequest, state: State, request: Request, response: Response) -> dict:
     """A room for a class; the host token (also set as a cookie for the projector page) is
     needed to start rounds, reveal, end and export."""
@@ -71,7 +72,9 @@ def room_state(code: str, state: State, request: Request) -> dict:
         }
 
 
-@router.post("/api/rooms/{code}/players", status_code=201)
+@router.post(
+    "/api/rooms/{code}/players", status_code=201, dependencies=[Depends(rate_limited("joins"))]
+)
 def join_room(
     code: str, body: NicknameRequest, state: State, request: Request, response: Response
 ) -> dict:
@@ -84,7 +87,9 @@ def join_room(
     return {"player_token": token, "nickname": member.nickname}
 
 
-@router.post("/api/rooms/{code}/rounds", status_code=201)
+@router.post(
+    "/api/rooms/{code}/rounds", status_code=201, dependencies=[Depends(rate_limited("rounds"))]
+)
 def start_round(code: str, state: State, request: Request) -> dict:
     """(host) The next round: everyone sees the same pair."""
     try:
@@ -97,7 +102,11 @@ def start_round(code: str, state: State, request: Request) -> dict:
     return shown
 
 
-@router.post("/api/rooms/{code}/rounds/{round_id}/votes", status_code=201)
+@router.post(
+    "/api/rooms/{code}/rounds/{round_id}/votes",
+    status_code=201,
+    dependencies=[Depends(rate_limited("votes"))],
+)
 def vote(code: str, round_id: str, body: VoteRequest, state: State, request: Request) -> dict:
     """(player) One vote per round, until the reveal or the timer."""
     with transaction(state.sessions) as session:
@@ -133,6 +142,7 @@ def end_room(code: str, state: State, request: Request) -> dict:
 
 @router.get(
     "/api/rooms/{code}/events",
+    dependencies=[Depends(rate_limited("events"))],
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )

@@ -204,3 +204,16 @@ def test_an_excerpt_length_out_of_range_is_422(client):
     response = client.get("/api/excerpts", params={"length": 5})
     assert response.status_code == 422
     assert "length" in json.dumps(response.json()["detail"])
+
+
+def test_a_prime_with_a_control_character_is_refused_naming_it(client):
+    response = client.get("/api/samples", params={"prime": "ROSALIND:\x1b[31m", "length": 5})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("prime: must not hold U+001B")
+    stream = client.get("/api/samples/stream", params={"prime": "a\x00", "length": 5})
+    assert stream.status_code == 422 and "U+0000" in stream.json()["detail"]
+
+
+def test_a_prime_keeps_its_lines_with_any_line_ending(client):
+    body = client.get("/api/samples", params={"prime": "ROSALIND:\r\nI", "length": 5}).json()
+    assert body["params"]["prime"] == "ROSALIND:\nI" and body["text"].startswith("ROSALIND:\nI")

@@ -112,3 +112,14 @@ def test_a_nickname_is_kept_and_checked(client):
     for bad in ("", "x" * 25, "\u0007bell"):
         response = client.put("/api/players/me", json={"nickname": bad})
         assert response.status_code == 422 and "nickname" in str(response.json()["detail"])
+
+
+def test_a_nickname_is_normalised_and_control_characters_are_named(client):
+    styled = client.put("/api/players/me", json={"nickname": "\uff32\uff4f\uff53\uff41"})
+    assert styled.json()["nickname"] == "Rosa"  # full-width letters, NFKC
+    for bad, named in (("a\x00b", "U+0000"), ("evil\u202egnp", "RIGHT-TO-LEFT OVERRIDE")):
+        response = client.put("/api/players/me", json={"nickname": bad})
+        assert response.status_code == 422
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["body", "nickname"] and named in error["msg"]
+    assert client.get("/api/players/me").json()["nickname"] == "Rosa"  # nothing stored

@@ -47,3 +47,13 @@ def test_the_pages_use_cookies_so_no_token_is_handled_in_javascript(server):
     phone.post(f"/api/rooms/{code}/players", json={"nickname": "Eve"})
     assert phone.get(f"/api/rooms/{code}").json()["you"]["role"] == "player"
     assert phone.post(f"/api/rooms/{code}/rounds").status_code == 403
+
+
+def test_a_nickname_with_a_control_character_cannot_join(server):
+    code, _ = new_room(server)
+    refused = server.post(f"/api/rooms/{code}/players", json={"nickname": "Eve\u200b"})
+    assert refused.status_code == 422
+    (error,) = refused.json()["detail"]
+    assert error["loc"] == ["body", "nickname"] and "ZERO WIDTH SPACE" in error["msg"]
+    joined = server.post(f"/api/rooms/{code}/players", json={"nickname": "\uff25ve"})
+    assert joined.status_code == 201 and joined.json()["nickname"] == "Eve"
