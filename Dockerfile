@@ -45,7 +45,8 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 # the project from its metadata and an empty package, then remove it, keeping its dependencies.
 COPY --from=source /src/pyproject.toml /src/README.md ./
 COPY --from=source /src/app/__init__.py app/__init__.py
-RUN pip install . \
+# With the PostgreSQL driver (psycopg, binary: a few MB), so one image serves either database.
+RUN pip install '.[postgres]' \
     && pip uninstall -y realornn \
     && rm -rf build realornn.egg-info
 

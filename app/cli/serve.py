@@ -100,6 +100,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from app.db import migrate
+    from app.db.notify import is_postgresql
 
     if not 1 <= args.port <= 65535:
         raise CommandError(f"--port must be between 1 and 65535, got {args.port}")
@@ -116,6 +117,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     migrate(settings.resolved_database_url())
     os.environ["SECRET_KEY"] = settings.resolved_secret_key()
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
+    if is_postgresql(settings.resolved_database_url()) and not settings.secret_key:
+        # replicas on other hosts would each make their own key: a cookie from one would be
+        # a stranger's on the next, and the player would start over at every replica
+        logging.warning(
+            "SECRET_KEY is unset: this server signs cookies with the key in %s; several replicas "
+            "on one database must share one SECRET_KEY (docs/deploy.md)",
+            settings.data_dir / "secret_key",
+        )
     print(f"Real or RNN? on http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
     uvicorn.run(
         "app.web.main:create_app",

@@ -1,6 +1,8 @@
 """Two real `realornn serve` processes, each with its own data folder, on one real PostgreSQL
 database: a classroom created on replica A is joined, voted in and revealed through replica B,
-and the projector's event stream on A sees B's vote within a second (LISTEN/NOTIFY)."""
+and the projector's event stream on A sees B's vote within a second (LISTEN/NOTIFY). Then the
+shipped nginx config (deploy/nginx.conf) in front of both: a player's cookie is good on either
+replica, and the event stream comes through unbuffered."""
 
 import contextlib
 import json
@@ -21,6 +23,8 @@ from app.config import PROJECT_ROOT
 from tests.web.conftest import free_port
 
 STARTUP_TIMEOUT = 60
+SECRET_KEY = "replicas-share-this-key"
+NGINX_CONF = PROJECT_ROOT / "deploy" / "nginx.conf"
 
 
 class Replica:
@@ -36,6 +40,7 @@ class Replica:
             "MODELS_DIR": str(models_dir),
             "POOL_TARGET": "2",
             "OMP_NUM_THREADS": "1",
+            "SECRET_KEY": SECRET_KEY,  # the same on every replica, as docs/deploy.md says
         }
         command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1"]
         with self.log_path.open("w") as log:
@@ -176,3 +181,110 @@ def test_one_refiller_works_for_both_replicas(replicas):
     logs = [replica.log_path.read_text() for replica in (a, b)]
     refilling = [log.count("passage pool: refilling in process") for log in logs]
     assert sorted(refilling) == [0, 1], logs  # the other waits for the advisory lock
+
+
+# -- the shipped nginx config in front of both -------------------------------------------------
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if found is None:
+        reason = "nginx is missing (apt-get install nginx) to test deploy/nginx.conf"
+        if os.environ.get("REALORNN_REQUIRE_PROXY"):
+            pytest.fail(reason)  # CI installs it
+        pytest.skip(reason)
+    return found
+
+
+@pytest.fixture(scope="module")
+def proxy(replicas, tmp_path_factory) -> Iterator[str]:
+    """nginx with deploy/nginx.conf as it ships, but for the replicas' addresses and a free
+    port, inside a minimal main config that keeps every file in a temporary folder."""
+    binary = nginx_binary()
+    folder = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    site = NGINX_CONF.read_text()
+    upstreams = [line for line in site.splitlines() if line.strip().startswith("server app")]
+    assert len(upstreams) == 2, "deploy/nginx.conf: one upstream line per replica"
+    for line, replica in zip(upstreams, replicas, strict=True):
+        site = site.replace(line, line.replace(line.split()[1], f"127.0.0.1:{replica.port}"))
+    assert "listen 80;" in site
+    (folder / "site.conf").write_text(site.replace("listen 80;", f"listen 127.0.0.1:{port};"))
+    temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    (folder / "nginx.conf").write_text(
+        # as root, nginx's workers would run as `nobody`, who cannot write into pytest's folder
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"daemon off;\npid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'} warn;\n"
+        "events { worker_connections 256; }\n"
+        "http {\n"
+        f"  access_log off;\n"
+        f"  client_body_temp_path {temp['body']};\n  proxy_temp_path {temp['proxy']};\n"
+        f"  fastcgi_temp_path {temp['fastcgi']};\n  uwsgi_temp_path {temp['uwsgi']};\n"
+        f"  scgi_temp_path {temp['scgi']};\n"
+        f"  include {folder / 'site.conf'};\n"
+        "}\n"
+    )
+    process = subprocess.Popen(
+        [binary, "-p", str(folder), "-c", str(folder / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"nginx exited: {process.stderr.read().decode()}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("nginx did not answer in 20 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_player_plays_on_through_the_proxy_whichever_replica_answers(proxy):
+    with httpx.Client(base_url=proxy) as player:
+        for _ in range(6):  # round robin: both replicas answer this player
+            made = player.post("/api/rounds", json={"mode": "pair"})
+            assert made.status_code == 201, made.text
+            guessed = player.post(
+                f"/api/rounds/{made.json()['round_id']}/guess", json={"choice": 0}
+            )
+            assert guessed.status_code == 200, guessed.text
+        assert player.get("/api/players/me").json()["guesses"] == 6  # one player, not six
+
+
+def test_the_projector_stream_comes_through_the_proxy_unbuffered(proxy, replicas):
+    with httpx.Client(base_url=proxy) as client:
+        created = client.post("/api/rooms", json={"rounds": 1}).json()
+        code, host = created["code"], {"authorization": f"Bearer {created['host_token']}"}
+        events: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        threading.Thread(
+            target=watch, args=(f"{proxy}/api/rooms/{code}/events", events, stop), daemon=True
+        ).start()
+        next_state(events, lambda s: s["status"] == "lobby")
+        joined = client.post(f"/api/rooms/{code}/players", json={"nickname": "Touchstone"})
+        phone = {"authorization": f"Bearer {joined.json()['player_token']}"}
+        round_id = client.post(f"/api/rooms/{code}/rounds", headers=host).json()["round_id"]
+        next_state(events, lambda s: s["status"] == "voting")
+        sent = time.monotonic()
+        vote = client.post(
+            f"/api/rooms/{code}/rounds/{round_id}/votes", json={"choice": 0}, headers=phone
+        )
+        assert vote.status_code == 201, vote.text
+        arrived, _ = next_state(events, lambda s: s["round"]["votes"] == 1)
+        stop.set()
+        assert arrived - sent < 1.0
+
+
+def test_a_large_body_through_the_proxy_gets_the_servers_own_413(proxy):
+    response = httpx.post(f"{proxy}/api/rounds", json={"model": "x" * 30_000})
+    assert response.status_code == 413 and response.json()["detail"].startswith("body:")
